@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cmd: the subcommand table and the exit-code convention.
+ *
+ * Every command returns CMD_OK (0), CMD_FAIL (1: it ran and failed) or
+ * CMD_USAGE (2: bad arguments, with one line on stderr saying why).
+ */
+#ifndef CMD_H
+#define CMD_H
+
+#include <stdio.h>
+
+#define CMD_OK    0
+#define CMD_FAIL  1
+#define CMD_USAGE 2
+
+/* Runs argv[0] (the subcommand) with its arguments; returns exit code. */
+int cmd_dispatch(int argc, char **argv);
+
+/* Prints the list of commands. */
+void cmd_usage(FILE *f);
+
+/* One-line usage error on stderr; returns CMD_USAGE. */
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The commands. */
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cmd_run: `mcp-bridge run`, the IDE-facing bridge.
+ *
+ * Wires loop + chan (stdio) + router (session) + http (libcurl): chan's
+ * lines go to router_input(), the router's replies go to chan_send(),
+ * a full stdout queue pauses http. stdin EOF, SIGINT and SIGTERM end the
+ * upstream session (DELETE) and exit 0 within BOUNDS_SHUTDOWN_MS plus
+ * the time to flush stdout.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "bounds.h"
+#include "chan.h"
+#include "cmd.h"
+#include "hdr.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "router.h"
+#include "secret.h"
+#include "str.h"
+#include "url.h"
+
+struct run_opts {
+	const char *url;        /* hosted server endpoint */
+	struct hdrlist *headers; /* extra headers (owned) */
+	const char *cacert;     /* extra CA bundle */
+	const char *log_file;   /* log destination instead of stderr */
+	enum log_level level;
+	long long connect_s;    /* connect timeout */
+	long long idle_s;       /* request idle timeout, 0 = none */
+	long long max_s;        /* request hard limit, 0 = none */
+};
+
+struct run {
+	struct loop *loop;
+	struct http *http;
+	struct router *router;
+	struct chan *chan;
+	struct loop_timer *deadline; /* shutdown deadline */
+	int stopping;                /* shutdown started */
+	int closed;                  /* upstream session ended */
+	int rc;                      /* exit code */
+};
+
+static const char run_usage[] =
+    "usage: mcp-bridge run --url URL [--header 'Name: value']...\n"
+    "                      [--header-file FILE] [--cacert FILE]\n"
+    "                      [--log-level error|warn|info|debug] "
+    "[--log-file FILE]\n"
+    "                      [--connect-timeout SEC] [--request-timeout SEC]\n"
+    "                      [--max-request-time SEC]\n"
+    "\n"
+    "Serves MCP on stdin/stdout and relays it to the hosted MCP server at\n"
+    "URL (Streamable HTTP; https://, or http:// for loopback hosts).\n"
+    "\n"
+    "  --url URL              hosted server endpoint\n"
+    "  --header 'N: v'        extra HTTP header; ${VAR} reads the "
+    "environment\n"
+    "  --header-file FILE     headers, one per line (keeps secrets out of "
+    "argv)\n"
+    "  --cacert FILE          extra PEM CA bundle (added to the system "
+    "store)\n"
+    "  --log-level LEVEL      error, warn (default), info or debug\n"
+    "  --log-file FILE        log there instead of stderr\n"
+    "  --connect-timeout SEC  connect timeout (default 10)\n"
+    "  --request-timeout SEC  fail a request after SEC without any message "
+    "on\n"
+    "                         its stream (default 0: none)\n"
+    "  --max-request-time SEC hard limit per request (default 3600; 0: "
+    "none)\n"
+    "\n"
+    "Environment: MCP_BRIDGE_ACCESS_TOKEN is sent as a bearer token when "
+    "no\n"
+    "Authorization header is given. https_proxy, http_proxy and no_proxy "
+    "are\n"
+    "honoured.\n";
+
+enum {
+	OPT_HEADER_FILE = 256,
+	OPT_CACERT,
+	OPT_LOG_LEVEL,
+	OPT_LOG_FILE,
+	OPT_CONNECT,
+	OPT_IDLE,
+	OPT_MAX,
+};
+
+static const struct option run_longopts[] = {
+	{"url", required_argument, NULL, 'u'},
+	{"header", required_argument, NULL, 'H'},
+	{"header-file", required_argument, NULL, OPT_HEADER_FILE},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"log-file", required_argument, NULL, OPT_LOG_FILE},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT},
+	{"request-timeout", required_argument, NULL, OPT_IDLE},
+	{"max-request-time", required_argument, NULL, OPT_MAX},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int
+seconds(const char *flag, const char *arg, long long *out)
+{
+	if (str_tonum(arg, 0, 7 * 24 * 3600, out) == -1)
+		return cmd_usage_error("run", "%s takes whole seconds (0 to "
+		    "604800), not '%s'", flag, arg);
+	return 0;
+}
+
+/* Applies one option; returns 0, CMD_USAGE, or -1 for --help. */
+static int
+apply_opt(struct run_opts *o, int c, const char *arg)
+{
+	char err[256];
+
+	switch (c) {
+	case 'u':
+		o->url = arg;
+		return 0;
+	case 'H':
+		if (hdrlist_add_line(o->headers, arg, err, sizeof(err)) == -1)
+			return cmd_usage_error("run", "--header: %s", err);
+		return 0;
+	case OPT_HEADER_FILE:
+		if (hdrlist_load_file(o->headers, arg, err, sizeof(err)) == -1)
+			return cmd_usage_error("run", "--header-file: %s", err);
+		return 0;
+	case OPT_CACERT:
+		o->cacert = arg;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(arg, &o->level) == -1)
+			return cmd_usage_error("run", "--log-level must be "
+			    "error, warn, info or debug");
+		return 0;
+	case OPT_LOG_FILE:
+		o->log_file = arg;
+		return 0;
+	case OPT_CONNECT:
+		return seconds("--connect-timeout", arg, &o->connect_s);
+	case OPT_IDLE:
+		return seconds("--request-timeout", arg, &o->idle_s);
+	case OPT_MAX:
+		return seconds("--max-request-time", arg, &o->max_s);
+	case 'h':
+		return -1;
+	default:
+		return CMD_USAGE;
+	}
+}
+
+static int
+check_cacert(const char *path)
+{
+	char line[256];
+	int found = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return cmd_usage_error("run", "--cacert %s: %s", path,
+		    strerror(errno));
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
+	fclose(f);
+	if (!found)
+		return cmd_usage_error("run", "--cacert %s: no PEM certificate "
+		    "in it", path);
+	return 0;
+}
+
+/* MCP_BRIDGE_ACCESS_TOKEN: a bearer token unless a header sets one. */
+static void
+take_env_token(struct hdrlist *h)
+{
+	const char *t = getenv("MCP_BRIDGE_ACCESS_TOKEN");
+
+	if (t == NULL || *t == '\0')
+		return;
+	hdrlist_add_bearer(h, t, strlen(t));
+	/* Keep it out of the environment of anything we might start. */
+	secret_wipe((char *)t, strlen(t));
+	unsetenv("MCP_BRIDGE_ACCESS_TOKEN");
+}
+
+static int
+parse_args(int argc, char **argv, struct run_opts *o)
+{
+	char err[256];
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "u:H:h", run_longopts, NULL)) !=
+	    -1) {
+		if (c == '?' || c == ':')
+			return cmd_usage_error("run", "unknown option or missing "
+			    "value: '%s'", argv[optind - 1]);
+		if ((rc = apply_opt(o, c, optarg)) != 0)
+			return rc;
+	}
+	if (optind < argc)
+		return cmd_usage_error("run", "unexpected argument '%s'",
+		    argv[optind]);
+	if (o->url == NULL)
+		return cmd_usage_error("run", "--url is required");
+	if (url_check_upstream(o->url, err, sizeof(err)) == -1)
+		return cmd_usage_error("run", "--url: %s", err);
+	if (o->cacert && check_cacert(o->cacert) != 0)
+		return CMD_USAGE;
+	return 0;
+}
+
+/* -- wiring ----------------------------------------------------------- */
+
+static void
+stop_if_done(struct run *r)
+{
+	if (r->stopping && r->closed && chan_queued(r->chan) == 0)
+		loop_stop(r->loop);
+}
+
+static void
+on_deadline(void *arg)
+{
+	struct run *r = arg;
+
+	log_info("shutdown deadline reached; exiting");
+	loop_stop(r->loop);
+}
+
+static void
+begin_shutdown(struct run *r, const char *why)
+{
+	if (r->stopping)
+		return;
+	r->stopping = 1;
+	log_info("shutting down: %s", why);
+	chan_pause_input(r->chan, 1);
+	r->deadline = loop_timer_new(r->loop, on_deadline, r);
+	loop_timer_arm(r->deadline, BOUNDS_SHUTDOWN_MS);
+	router_close(r->router);
+}
+
+static void
+on_line(void *arg, enum frame_status st, const char *line, size_t len)
+{
+	struct run *r = arg;
+
+	if (r->stopping)
+		return;
+	if (st == FRAME_TOO_LONG)
+		router_input_too_long(r->router, len);
+	else
+		router_input(r->router, line, len);
+}
+
+static void
+on_eof(void *arg)
+{
+	begin_shutdown(arg, "stdin closed");
+}
+
+static void
+on_congestion(void *arg, int congested)
+{
+	struct run *r = arg;
+
+	if (congested)
+		log_warn("the IDE is slow to read; pausing hosted servers");
+	http_pause(r->http, congested);
+}
+
+static void
+on_dead(void *arg, const char *why)
+{
+	struct run *r = arg;
+
+	log_error("stdout: %s", why);
+	r->rc = CMD_FAIL;
+	begin_shutdown(r, "stdout unusable");
+	loop_stop(r->loop);
+}
+
+static void
+on_signal(void *arg)
+{
+	begin_shutdown(arg, "signal");
+}
+
+static void
+send_to_ide(void *arg, const char *msg, size_t len)
+{
+	struct run *r = arg;
+
+	chan_send(r->chan, msg, len);
+}
+
+static void
+on_closed(void *arg)
+{
+	struct run *r = arg;
+
+	r->closed = 1;
+	stop_if_done(r);
+}
+
+static void
+before_poll(void *arg)
+{
+	stop_if_done(arg);
+}
+
+static const struct chan_cbs run_chan_cbs = {
+	.on_line = on_line,
+	.on_eof = on_eof,
+	.on_congestion = on_congestion,
+	.on_dead = on_dead,
+};
+
+static const struct router_cbs run_router_cbs = {
+	.send = send_to_ide,
+	.closed = on_closed,
+};
+
+static int
+serve(struct run_opts *o)
+{
+	struct http_opts ho = {o->cacert, o->connect_s * 1000};
+	struct upstream_opts uo = {o->url, o->headers, o->idle_s * 1000,
+	    o->max_s * 1000};
+	struct run r = {0};
+
+	r.loop = loop_new();
+	if (loop_catch_signals(r.loop, on_signal, &r) == -1 ||
+	    loop_hook_add(r.loop, before_poll, &r) == -1 ||
+	    (r.http = http_new(r.loop, &ho)) == NULL ||
+	    (r.router = router_new(r.loop, r.http, &uo, &run_router_cbs,
+		&r)) == NULL) {
+		r.rc = CMD_FAIL;
+		goto out;
+	}
+	r.chan = chan_new(r.loop, STDIN_FILENO, STDOUT_FILENO, &run_chan_cbs,
+	    &r);
+	log_info("relaying stdio to %s", o->url);
+	if (loop_run(r.loop) == -1)
+		r.rc = CMD_FAIL;
+out:
+	router_free(&r.router);
+	chan_free(&r.chan);
+	http_free(&r.http);
+	loop_free(&r.loop);
+	return r.rc;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {0};
+	int rc;
+
+	o.level = LOG_WARN;
+	o.connect_s = BOUNDS_CONNECT_TIMEOUT_MS / 1000;
+	o.idle_s = BOUNDS_REQUEST_IDLE_MS / 1000;
+	o.max_s = BOUNDS_REQUEST_MAX_MS / 1000;
+	o.headers = hdrlist_new();
+#ifdef __linux__
+	prctl(PR_SET_DUMPABLE, 0); /* no core dumps or ptrace of secrets */
+#endif
+	if ((rc = parse_args(argc, argv, &o)) != 0) {
+		if (rc == -1) {
+			fputs(run_usage, stdout);
+			rc = CMD_OK;
+		}
+		goto out;
+	}
+	take_env_token(o.headers);
+	log_set_level(o.level);
+	if (o.log_file && log_open_file(o.log_file) == -1) {
+		rc = CMD_FAIL;
+		goto out;
+	}
+	rc = serve(&o);
+	log_close();
+out:
+	hdrlist_free(&o.headers);
+	return rc;
+}

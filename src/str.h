@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * str: small string helpers (no catch-all util.c).
+ */
+#ifndef STR_H
+#define STR_H
+
+#include <stddef.h>
+
+/*
+ * Parses a decimal integer in [min, max] (whole string, no junk).
+ * Returns 0 and sets *out, or -1.
+ */
+int str_tonum(const char *s, long long min, long long max, long long *out);
+
+/* snprintf that returns -1 on error or truncation, else the length. */
+int str_fmt(char *dst, size_t dstsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Case-insensitive ASCII comparison of `a` (length n) with C string `b`. */
+int str_eq_nocase(const char *a, size_t n, const char *b);
+
+/* Trims ASCII spaces and tabs from both ends of [*p, *p+*n). */
+void str_trim(const char **p, size_t *n);
+
+/* 1 if [p, p+n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int str_utf8_valid(const char *p, size_t n);
+
+#endif

@@ -1,0 +1,982 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * upstream: every message in flight is a `struct post`. A post owns its
+ * body (kept for the one retry after a session re-initialization), its
+ * current transfer (the POST, or the GET that resumes its stream), its
+ * SSE parser and its timers. The standalone GET stream is a post too,
+ * with no id. Posts waiting for a re-initialization sit in the list
+ * without a transfer.
+ */
+#include "upstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "idmap.h"
+#include "log.h"
+#include "sse.h"
+#include "str.h"
+#include "xmem.h"
+
+/* Bytes of an HTTP error body kept to look for a JSON-RPC error in it. */
+#define UPSTREAM_ERR_BODY 65536
+
+enum mode {
+	MODE_NONE = 0, /* no body seen yet */
+	MODE_JSON,     /* application/json: buffered, parsed at the end */
+	MODE_SSE,      /* text/event-stream: parsed as it arrives */
+	MODE_ERROR,    /* HTTP error: small body buffered for diagnosis */
+	MODE_IGNORE,   /* anything else: drained */
+};
+
+struct post {
+	struct upstream *up;
+	struct post *prev, *next;   /* in up->posts */
+	int64_t id;                 /* awaited response, -1 for none */
+	enum upstream_kind kind;    /* what the message is */
+	char *body;                 /* the message (owned), NULL for GET */
+	size_t len;
+	struct http_req *req;       /* current transfer, or NULL */
+	struct sse *sse;            /* SSE parser, kept across resumes */
+	struct buf json;            /* JSON or error body */
+	enum mode mode;
+	long status;                /* HTTP status of the current transfer */
+	int answered;               /* the response for id arrived */
+	int retried;                /* already retried after re-init */
+	int resumes;                /* resumption attempts so far */
+	int internal;               /* the bridge's own (re-init) message */
+	int waiting;                /* held until re-init completes */
+	int had_session;            /* the transfer carried Mcp-Session-Id */
+	int is_getstream;           /* the standalone GET stream */
+	int in_get;                 /* the current transfer is a GET */
+	struct loop_timer *idle;    /* idle timeout, NULL if none */
+	struct loop_timer *max;     /* hard timeout, NULL if none */
+	struct loop_timer *resume;  /* delayed resume or reopen */
+};
+
+struct upstream {
+	struct loop *loop;
+	struct http *http;
+	char *url;                    /* endpoint */
+	const struct hdrlist *headers; /* user headers, borrowed */
+	int64_t idle_ms, max_ms;      /* request timeouts */
+	struct upstream_cbs cbs;
+	void *arg;
+	struct rpc *rpc;              /* parser for incoming messages */
+	struct idmap *pending;        /* id -> post awaiting its response */
+	struct post *posts;           /* every live post */
+	int64_t next_id;              /* last id handed out */
+	char *session;                /* Mcp-Session-Id, or NULL */
+	char version[32];             /* negotiated revision, or "" */
+	char *init_body;              /* the IDE's initialize request */
+	size_t init_len;
+	int reiniting;                /* a re-initialization is running */
+	int initializing;             /* the IDE's initialize is in flight */
+	struct post *tail;            /* last of u->posts (FIFO order) */
+	struct post *get;             /* the standalone GET stream */
+	int get_failures;             /* consecutive GET failures */
+	int closing;                  /* upstream_close() called */
+	struct http_req *del;         /* the DELETE */
+	struct loop_timer *closed;    /* reports on_closed from the loop */
+};
+
+static void post_start(struct post *p);
+static void post_free(struct post *p);
+static void post_fail(struct post *p, int code, const char *why);
+static void start_reinit(struct upstream *u);
+static void open_getstream(struct upstream *u, int64_t delay_ms);
+
+static const struct http_req_cbs post_cbs;
+
+/* -- posts ------------------------------------------------------------ */
+
+static struct post *
+post_new(struct upstream *u, char *body, size_t len, int64_t id,
+    enum upstream_kind kind)
+{
+	struct post *p = x_calloc(1, sizeof(*p));
+
+	p->up = u;
+	p->body = body;
+	p->len = len;
+	p->id = id;
+	p->kind = kind;
+	buf_init(&p->json, BOUNDS_MAX_HTTP_BODY);
+	p->prev = u->tail;
+	if (u->tail)
+		u->tail->next = p;
+	else
+		u->posts = p;
+	u->tail = p;
+	if (id >= 0 && !idmap_get(u->pending, id))
+		idmap_put(u->pending, id, p);
+	return p;
+}
+
+static void
+post_free(struct post *p)
+{
+	struct upstream *u = p->up;
+
+	if (p->id >= 0 && idmap_get(u->pending, p->id) == p)
+		idmap_del(u->pending, p->id);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		u->posts = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		u->tail = p->prev;
+	if (u->get == p)
+		u->get = NULL;
+	http_req_cancel(p->req);
+	loop_timer_del(p->idle);
+	loop_timer_del(p->max);
+	loop_timer_del(p->resume);
+	sse_free(&p->sse);
+	buf_finish(&p->json);
+	free(p->body);
+	free(p);
+}
+
+/* The bridge's own re-initialization failed: fail what waited for it. */
+static void
+reinit_failed(struct upstream *u, const char *why)
+{
+	u->reiniting = 0;
+	log_warn("re-initializing the hosted session failed: %s", why);
+	for (struct post *q = u->posts, *n; q != NULL; q = n) {
+		n = q->next;
+		if (q->waiting)
+			post_fail(q, RPC_UPSTREAM_ERROR, "hosted server "
+			    "session expired and could not be renewed");
+	}
+}
+
+/* Starts the posts held until the session was established. */
+static void
+release_held(struct upstream *u)
+{
+	for (struct post *q = u->posts, *n; q != NULL; q = n) {
+		n = q->next;
+		if (q->waiting)
+			post_start(q);
+	}
+}
+
+/* Ends a post that will not be answered; tells the owner if it waits. */
+static void
+post_fail(struct post *p, int code, const char *why)
+{
+	struct upstream *u = p->up;
+	int report = p->id >= 0 && !p->answered && !p->internal;
+	int reinit = p->internal && !p->answered;
+	int init = p->kind == UPSTREAM_INITIALIZE && !p->internal;
+	int64_t id = p->id;
+
+	if (p->id < 0 && !p->is_getstream && !p->internal)
+		log_warn("hosted server did not accept a message: %s", why);
+	post_free(p);
+	if (reinit)
+		reinit_failed(u, why);
+	if (report)
+		u->cbs.on_fail(u->arg, id, code, why);
+	if (init) {
+		u->initializing = 0;
+		release_held(u);
+	}
+}
+
+/* -- timers ----------------------------------------------------------- */
+
+static void
+send_cancelled(struct upstream *u, int64_t id, const char *reason)
+{
+	char *msg = x_asprintf("{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/cancelled\",\"params\":{\"requestId\":%lld,"
+	    "\"reason\":\"%s\"}}", (long long)id, reason);
+
+	upstream_send(u, msg, strlen(msg), -1, UPSTREAM_NOTIFY);
+}
+
+static void
+on_timeout(struct post *p, int64_t ms)
+{
+	struct upstream *u = p->up;
+	char why[128];
+	int64_t id = p->id;
+
+	snprintf(why, sizeof(why), "hosted server did not answer within "
+	    "%lld s", (long long)(ms / 1000));
+	log_warn("request %lld: %s", (long long)id, why);
+	post_fail(p, RPC_TIMEOUT_ERROR, why);
+	if (!u->closing)
+		send_cancelled(u, id, "timeout");
+}
+
+static void
+on_idle(void *arg)
+{
+	struct post *p = arg;
+
+	on_timeout(p, p->up->idle_ms);
+}
+
+static void
+on_max(void *arg)
+{
+	struct post *p = arg;
+
+	on_timeout(p, p->up->max_ms);
+}
+
+static void
+arm_timers(struct post *p)
+{
+	struct upstream *u = p->up;
+
+	if (p->id < 0 || p->internal)
+		return;
+	if (u->idle_ms > 0) {
+		if (p->idle == NULL)
+			p->idle = loop_timer_new(u->loop, on_idle, p);
+		loop_timer_arm(p->idle, u->idle_ms);
+	}
+	if (u->max_ms > 0 && p->max == NULL) {
+		p->max = loop_timer_new(u->loop, on_max, p);
+		loop_timer_arm(p->max, u->max_ms);
+	}
+}
+
+/* -- transfers -------------------------------------------------------- */
+
+static void
+add_headers(struct post *p, struct http_req *r, const char *accept)
+{
+	struct upstream *u = p->up;
+	char line[BOUNDS_MAX_RESP_HEADER + 32];
+
+	http_req_header(r, accept);
+	if (p->body)
+		http_req_header(r, "Content-Type: application/json");
+	if (u->version[0] && p->kind != UPSTREAM_INITIALIZE) {
+		snprintf(line, sizeof(line), "MCP-Protocol-Version: %s",
+		    u->version);
+		http_req_header(r, line);
+	}
+	p->had_session = u->session != NULL;
+	if (u->session) {
+		snprintf(line, sizeof(line), "Mcp-Session-Id: %s", u->session);
+		http_req_header(r, line);
+	}
+	http_req_headers(r, u->headers);
+}
+
+static void
+reset_transfer(struct post *p)
+{
+	p->req = NULL;
+	p->mode = MODE_NONE;
+	p->status = 0;
+	buf_reset(&p->json);
+	if (p->sse)
+		sse_reset(p->sse);
+}
+
+static void
+post_start(struct post *p)
+{
+	struct upstream *u = p->up;
+
+	if ((u->reiniting || u->initializing) && !p->internal &&
+	    p->kind != UPSTREAM_INITIALIZE) {
+		p->waiting = 1; /* the session is not established yet */
+		return;
+	}
+	if (p->kind == UPSTREAM_INITIALIZE && !p->internal)
+		u->initializing = 1;
+	p->waiting = 0;
+	reset_transfer(p);
+	p->req = http_req_new(u->http, "POST", u->url, &post_cbs, p);
+	if (p->req == NULL) {
+		post_fail(p, RPC_INTERNAL_ERROR, "cannot create a transfer");
+		return;
+	}
+	p->in_get = 0;
+	add_headers(p, p->req, "Accept: application/json, text/event-stream");
+	http_req_body(p->req, p->body, p->len);
+	arm_timers(p);
+	http_req_start(p->req);
+}
+
+/* GET on the endpoint: the standalone stream, or a resumption. */
+static void
+get_start(struct post *p)
+{
+	struct upstream *u = p->up;
+	const char *last = p->sse ? sse_last_id(p->sse) : "";
+	char line[512];
+
+	reset_transfer(p);
+	p->req = http_req_new(u->http, "GET", u->url, &post_cbs, p);
+	if (p->req == NULL) {
+		post_fail(p, RPC_INTERNAL_ERROR, "cannot create a transfer");
+		return;
+	}
+	p->in_get = 1;
+	add_headers(p, p->req, "Accept: text/event-stream");
+	if (last[0] && str_fmt(line, sizeof(line), "Last-Event-ID: %s",
+	    last) > 0)
+		http_req_header(p->req, line);
+	http_req_start(p->req);
+}
+
+static void
+on_resume_timer(void *arg)
+{
+	get_start(arg);
+}
+
+/* Resumes the post's stream with GET + Last-Event-ID after `retry`. */
+static void
+schedule_get(struct post *p, int64_t delay_ms)
+{
+	if (p->resume == NULL)
+		p->resume = loop_timer_new(p->up->loop, on_resume_timer, p);
+	loop_timer_arm(p->resume, delay_ms);
+}
+
+static int64_t
+retry_delay(const struct post *p)
+{
+	long ms = p->sse ? sse_retry_ms(p->sse) : -1;
+
+	if (ms < 0)
+		return BOUNDS_SSE_RETRY_MS;
+	return ms > BOUNDS_SSE_RETRY_MAX_MS ? BOUNDS_SSE_RETRY_MAX_MS : ms;
+}
+
+/* -- incoming messages ------------------------------------------------ */
+
+static void
+capture_version(struct upstream *u, const char *js, struct rpc *msg)
+{
+	struct rpc_span sp = rpc_get(msg, "result", "protocolVersion", NULL);
+	char v[sizeof(u->version)];
+
+	if (rpc_span_str(js, sp, v, sizeof(v)) == NULL) {
+		log_warn("hosted server's initialize result has no usable "
+		    "protocolVersion");
+		return;
+	}
+	for (const char *c = v; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+		    (*c >= 'A' && *c <= 'Z') || *c == '-' || *c == '.'))
+			return;
+	memcpy(u->version, v, sizeof(v));
+	log_info("hosted server speaks MCP %s", u->version);
+}
+
+static void
+finish_reinit(struct upstream *u)
+{
+	u->reiniting = 0;
+	log_info("hosted session re-initialized; retrying held requests");
+	release_held(u);
+	open_getstream(u, 0);
+}
+
+static void
+send_initialized(struct upstream *u, int internal)
+{
+	static const char m[] = "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/initialized\"}";
+	struct post *p;
+
+	p = post_new(u, x_strdup(m), sizeof(m) - 1, -1, UPSTREAM_INITIALIZED);
+	p->internal = internal;
+	post_start(p);
+}
+
+/* A response to the bridge's own re-initialize. */
+static void
+internal_answer(struct upstream *u, const char *js, struct rpc *msg)
+{
+	if (rpc_is_error(msg)) {
+		reinit_failed(u, "initialize was refused");
+		return;
+	}
+	capture_version(u, js, msg);
+	send_initialized(u, 1);
+}
+
+/* Marks q answered; returns 1 if q was freed. */
+static int
+answer(struct post *q)
+{
+	q->answered = 1;
+	idmap_del(q->up->pending, q->id);
+	loop_timer_del(q->idle);
+	loop_timer_del(q->max);
+	q->idle = q->max = NULL;
+	/* A resumed GET stays open after the response: stop reading it. */
+	if (q->in_get || q->req == NULL) {
+		post_free(q);
+		return 1;
+	}
+	return 0;
+}
+
+/* Handles one message; returns -1 if the post `p` was freed. */
+static int
+handle_one(struct post *p, const char *js, size_t len)
+{
+	struct upstream *u = p->up;
+	struct rpc *msg = u->rpc;
+	struct post *q = NULL;
+	int64_t id;
+
+	if (rpc_parse(msg, js, len) != 0) {
+		log_warn("hosted server sent an invalid message: %s",
+		    rpc_reason(msg));
+		return 0;
+	}
+	if (rpc_kind(msg) == RPC_RESPONSE &&
+	    rpc_span_int(js, rpc_id(msg), &id) == 0)
+		q = idmap_get(u->pending, id);
+	if (q == NULL) {
+		u->cbs.on_message(u->arg, js, len, msg);
+		return 0;
+	}
+	if (q->internal) {
+		if (answer(q) && q == p)
+			p = NULL;
+		internal_answer(u, js, msg);
+		return p == NULL ? -1 : 0;
+	}
+	if (q->kind == UPSTREAM_INITIALIZE && !rpc_is_error(msg))
+		capture_version(u, js, msg);
+	u->cbs.on_message(u->arg, js, len, msg);
+	if (q->kind == UPSTREAM_INITIALIZE) {
+		u->initializing = 0;
+		release_held(u);
+	}
+	return answer(q) && q == p ? -1 : 0;
+}
+
+/* Splits a JSON-RPC batch into messages; returns -1 if p was freed. */
+static int
+handle_batch(struct post *p, const char *js, size_t len)
+{
+	struct rpc_span items[64];
+	size_t n = rpc_batch_len(p->up->rpc);
+
+	if (n > sizeof(items) / sizeof(items[0])) {
+		log_warn("hosted server sent a batch of %zu messages; "
+		    "dropped", n);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		items[i] = rpc_batch_item(p->up->rpc, i);
+	for (size_t i = 0; i < n; i++)
+		if (handle_one(p, js + items[i].off, items[i].len) == -1)
+			return -1;
+	return 0;
+}
+
+/* Delivers one JSON text (message or batch); -1 if p was freed. */
+static int
+deliver(struct post *p, const char *js, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && strchr(" \t\r\n", js[i]))
+		i++;
+	if (i < len && js[i] == '[') {
+		if (rpc_parse(p->up->rpc, js, len) != 0) {
+			log_warn("hosted server sent an invalid batch: %s",
+			    rpc_reason(p->up->rpc));
+			return 0;
+		}
+		return handle_batch(p, js, len);
+	}
+	return handle_one(p, js, len);
+}
+
+/* -- transfer callbacks ----------------------------------------------- */
+
+static void
+capture_session(struct post *p, struct http_req *r)
+{
+	struct upstream *u = p->up;
+	const char *sid = http_req_resp_header(r, "mcp-session-id");
+
+	if (sid == NULL || p->kind != UPSTREAM_INITIALIZE)
+		return;
+	for (const char *c = sid; *c; c++)
+		if (*c < 0x21 || *c > 0x7e) {
+			log_warn("hosted server sent an invalid session id");
+			return;
+		}
+	free(u->session);
+	u->session = x_strdup(sid);
+}
+
+/* 404 on a request that carried the session id: the session expired. */
+static int
+session_expired(struct post *p)
+{
+	struct upstream *u = p->up;
+
+	if (p->status != 404 || !p->had_session || p->internal)
+		return 0;
+	http_req_cancel(p->req);
+	p->req = NULL;
+	if (p->is_getstream) {
+		post_free(p);
+		start_reinit(u);
+		return 1;
+	}
+	if (p->retried)
+		return 0;
+	p->retried = 1;
+	p->waiting = 1;
+	log_info("hosted session expired (HTTP 404); re-initializing");
+	start_reinit(u);
+	return 1;
+}
+
+static enum mode
+mode_for(struct post *p, struct http_req *r)
+{
+	const char *ct = http_req_resp_header(r, "content-type");
+
+	if (p->status < 200 || p->status >= 300)
+		return MODE_ERROR;
+	if (ct && strncasecmp(ct, "text/event-stream", 17) == 0) {
+		if (p->sse == NULL)
+			p->sse = sse_new(BOUNDS_MAX_SSE_EVENT);
+		return MODE_SSE;
+	}
+	if (ct && strncasecmp(ct, "application/json", 16) == 0)
+		return MODE_JSON;
+	return MODE_IGNORE;
+}
+
+static void
+on_head(void *arg, struct http_req *r, long status)
+{
+	struct post *p = arg;
+
+	p->status = status;
+	if (session_expired(p))
+		return;
+	if (status >= 200 && status < 300)
+		capture_session(p, r);
+	p->mode = mode_for(p, r);
+	if (p->is_getstream && p->mode == MODE_SSE)
+		p->up->get_failures = 0;
+}
+
+static int
+on_event(void *arg, const struct sse_event *ev)
+{
+	struct post *p = arg;
+
+	if (ev->type_len != 7 || memcmp(ev->type, "message", 7) != 0) {
+		log_debug("ignoring SSE event of another type");
+		return 0;
+	}
+	return deliver(p, ev->data, ev->data_len);
+}
+
+static int
+on_body(void *arg, const char *data, size_t n)
+{
+	struct post *p = arg;
+	int rc;
+
+	if (p->idle)
+		loop_timer_arm(p->idle, p->up->idle_ms);
+	switch (p->mode) {
+	case MODE_SSE:
+		if ((rc = sse_feed(p->sse, data, n, on_event, p)) == 1)
+			return -1; /* p was freed */
+		if (rc == -1) {
+			post_fail(p, RPC_UPSTREAM_ERROR, "hosted server sent "
+			    "an SSE event over the size limit");
+			return -1;
+		}
+		return 0;
+	case MODE_JSON:
+		if (buf_append(&p->json, data, n) == -1) {
+			post_fail(p, RPC_UPSTREAM_ERROR, "hosted server's "
+			    "response is over the size limit");
+			return -1;
+		}
+		return 0;
+	case MODE_ERROR:
+		if (buf_len(&p->json) + n <= UPSTREAM_ERR_BODY)
+			(void)!buf_append(&p->json, data, n);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void
+getstream_done(struct post *p, const char *err)
+{
+	struct upstream *u = p->up;
+	int64_t delay;
+
+	if (err == NULL && (p->status == 405 || p->status == 404)) {
+		log_info("hosted server offers no standalone SSE stream "
+		    "(HTTP %ld)", p->status);
+		post_free(p);
+		return;
+	}
+	if (err != NULL || p->mode != MODE_SSE) {
+		u->get_failures++;
+		delay = BOUNDS_GET_BACKOFF_MIN_MS << (u->get_failures < 8 ?
+		    u->get_failures : 8);
+		if (delay > BOUNDS_GET_BACKOFF_MAX_MS)
+			delay = BOUNDS_GET_BACKOFF_MAX_MS;
+		if (u->get_failures == 1)
+			log_warn("standalone SSE stream failed (%s); retrying",
+			    err ? err : "bad response");
+	} else {
+		delay = retry_delay(p);
+	}
+	schedule_get(p, delay);
+}
+
+/* "hosted server returned HTTP 400: <the server's error message>" */
+static void
+error_reason(struct post *p, char *why, size_t sz)
+{
+	struct rpc *r = p->up->rpc;
+	const char *js = buf_data(&p->json);
+	struct rpc_span m;
+	char msg[160];
+	int n;
+
+	n = snprintf(why, sz, "hosted server returned HTTP %ld", p->status);
+	if (n < 0 || (size_t)n >= sz || buf_len(&p->json) == 0 ||
+	    rpc_parse(r, js, buf_len(&p->json)) != 0 ||
+	    rpc_kind(r) != RPC_RESPONSE || !rpc_is_error(r))
+		return;
+	m = rpc_get(r, "error", "message", NULL);
+	if (m.type != RPC_T_STRING || m.len < 3)
+		return;
+	if (m.len - 2 >= sizeof(msg))
+		m.len = sizeof(msg) + 1;
+	memcpy(msg, js + m.off + 1, m.len - 2);
+	msg[m.len - 2] = '\0';
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == '\\')
+			*c = ' ';
+	snprintf(why + n, sz - (size_t)n, ": %s", msg);
+}
+
+static void
+error_done(struct post *p)
+{
+	char why[256];
+
+	/* The server may have put a JSON-RPC error for us in the body. */
+	if (p->id >= 0 && buf_len(&p->json) > 0 &&
+	    rpc_parse(p->up->rpc, buf_data(&p->json), buf_len(&p->json)) ==
+		0 &&
+	    rpc_kind(p->up->rpc) == RPC_RESPONSE) {
+		if (deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
+			return;
+		if (p->answered) {
+			post_free(p);
+			return;
+		}
+	}
+	error_reason(p, why, sizeof(why));
+	post_fail(p, RPC_UPSTREAM_ERROR, why);
+}
+
+/* The stream ended before the response: resume it or give up. */
+static void
+unanswered(struct post *p, const char *err)
+{
+	char why[384];
+
+	if (p->sse && sse_last_id(p->sse)[0] &&
+	    p->resumes < BOUNDS_SSE_RESUME_TRIES) {
+		p->resumes++;
+		log_info("request %lld: stream dropped; resuming",
+		    (long long)p->id);
+		schedule_get(p, retry_delay(p));
+		return;
+	}
+	if (err && p->mode == MODE_NONE)
+		snprintf(why, sizeof(why), "cannot reach hosted server: %s",
+		    err);
+	else if (err)
+		snprintf(why, sizeof(why), "connection to hosted server lost: "
+		    "%s", err);
+	else
+		snprintf(why, sizeof(why), "hosted server ended the response "
+		    "stream without answering");
+	post_fail(p, RPC_UPSTREAM_ERROR, why);
+}
+
+static void
+on_done(void *arg, const char *err)
+{
+	struct post *p = arg;
+
+	p->req = NULL;
+	if (p->is_getstream) {
+		getstream_done(p, err);
+		return;
+	}
+	if (err == NULL && p->mode == MODE_ERROR) {
+		error_done(p);
+		return;
+	}
+	if (err == NULL && p->mode == MODE_JSON &&
+	    deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
+		return;
+	if (p->id >= 0 && !p->answered) {
+		if (err == NULL && p->status == 202 && !p->in_get)
+			return; /* the answer will come on the GET stream */
+		unanswered(p, err);
+		return;
+	}
+	if (err)
+		log_warn("sending a message to the hosted server failed: %s",
+		    err);
+	if (p->kind == UPSTREAM_INITIALIZED && err == NULL) {
+		if (p->internal)
+			finish_reinit(p->up);
+		else
+			open_getstream(p->up, 0);
+	}
+	post_free(p);
+}
+
+static const struct http_req_cbs post_cbs = {
+	.on_head = on_head,
+	.on_body = on_body,
+	.on_done = on_done,
+};
+
+/* -- session ---------------------------------------------------------- */
+
+static void
+start_reinit(struct upstream *u)
+{
+	struct rpc_span sp;
+	struct buf b;
+	int64_t id;
+	char num[24];
+
+	if (u->reiniting || u->closing)
+		return;
+	u->reiniting = 1;
+	free(u->session);
+	u->session = NULL;
+	if (u->get)
+		post_free(u->get);
+	if (u->init_body == NULL || rpc_parse(u->rpc, u->init_body,
+	    u->init_len) != 0 || (sp = rpc_id(u->rpc)).type == RPC_T_NONE) {
+		reinit_failed(u, "no initialize request to replay");
+		return;
+	}
+	id = upstream_next_id(u);
+	snprintf(num, sizeof(num), "%lld", (long long)id);
+	buf_init(&b, (size_t)-2);
+	if (rpc_splice(u->init_body, u->init_len, sp, num, strlen(num),
+	    &b) == -1) {
+		buf_finish(&b);
+		reinit_failed(u, "cannot build initialize");
+		return;
+	}
+	{
+		size_t len;
+		char *msg = buf_take(&b, &len);
+		struct post *p = post_new(u, msg, len, id, UPSTREAM_INITIALIZE);
+
+		p->internal = 1;
+		post_start(p);
+	}
+}
+
+static void
+open_getstream(struct upstream *u, int64_t delay_ms)
+{
+	struct post *p;
+
+	if (u->get || u->closing)
+		return;
+	p = post_new(u, NULL, 0, -1, UPSTREAM_NOTIFY);
+	p->is_getstream = 1;
+	u->get = p;
+	if (delay_ms > 0)
+		schedule_get(p, delay_ms);
+	else
+		get_start(p);
+}
+
+/* -- public ----------------------------------------------------------- */
+
+struct upstream *
+upstream_new(struct loop *l, struct http *h, const struct upstream_opts *o,
+    const struct upstream_cbs *cbs, void *arg)
+{
+	struct upstream *u = x_calloc(1, sizeof(*u));
+
+	u->loop = l;
+	u->http = h;
+	u->url = x_strdup(o->url);
+	u->headers = o->headers;
+	u->idle_ms = o->request_idle_ms;
+	u->max_ms = o->request_max_ms;
+	u->cbs = *cbs;
+	u->arg = arg;
+	u->rpc = rpc_new();
+	u->pending = idmap_new();
+	return u;
+}
+
+void
+upstream_free(struct upstream **up)
+{
+	struct upstream *u;
+
+	if (up == NULL || (u = *up) == NULL)
+		return;
+	while (u->posts)
+		post_free(u->posts);
+	http_req_cancel(u->del);
+	loop_timer_del(u->closed);
+	rpc_free(&u->rpc);
+	idmap_free(&u->pending);
+	free(u->session);
+	free(u->init_body);
+	free(u->url);
+	free(u);
+	*up = NULL;
+}
+
+int64_t
+upstream_next_id(struct upstream *u)
+{
+	return ++u->next_id;
+}
+
+void
+upstream_send(struct upstream *u, char *msg, size_t len, int64_t id,
+    enum upstream_kind kind)
+{
+	struct post *p;
+
+	if (u->closing) {
+		free(msg);
+		return;
+	}
+	if (kind == UPSTREAM_INITIALIZE) {
+		free(u->init_body);
+		u->init_body = x_memdup(msg, len);
+		u->init_len = len;
+	}
+	if (kind != UPSTREAM_REQUEST && kind != UPSTREAM_INITIALIZE)
+		id = -1;
+	p = post_new(u, msg, len, id, kind);
+	post_start(p);
+}
+
+void
+upstream_cancel(struct upstream *u, int64_t id)
+{
+	struct post *p = idmap_get(u->pending, id);
+
+	if (p == NULL)
+		return;
+	if (p->kind == UPSTREAM_INITIALIZE && u->initializing) {
+		u->initializing = 0;
+		release_held(u);
+	}
+	post_free(p);
+}
+
+static void
+on_closed_timer(void *arg)
+{
+	struct upstream *u = arg;
+
+	u->cbs.on_closed(u->arg);
+}
+
+static void
+del_head(void *arg, struct http_req *r, long status)
+{
+	if (status >= 300 && status != 405 && status != 404)
+		log_info("DELETE of the hosted session: HTTP %ld", status);
+}
+
+static int
+del_body(void *arg, const char *p, size_t n)
+{
+	return 0;
+}
+
+static void
+del_done(void *arg, const char *err)
+{
+	struct upstream *u = arg;
+
+	u->del = NULL;
+	loop_timer_arm(u->closed, 0);
+}
+
+static const struct http_req_cbs del_cbs = {
+	.on_head = del_head,
+	.on_body = del_body,
+	.on_done = del_done,
+};
+
+void
+upstream_close(struct upstream *u)
+{
+	char line[BOUNDS_MAX_RESP_HEADER + 32];
+
+	if (u->closing)
+		return;
+	u->closing = 1;
+	while (u->posts)
+		post_free(u->posts);
+	u->closed = loop_timer_new(u->loop, on_closed_timer, u);
+	if (u->session == NULL ||
+	    (u->del = http_req_new(u->http, "DELETE", u->url, &del_cbs, u)) ==
+		NULL) {
+		loop_timer_arm(u->closed, 0);
+		return;
+	}
+	snprintf(line, sizeof(line), "Mcp-Session-Id: %s", u->session);
+	http_req_header(u->del, line);
+	if (u->version[0]) {
+		snprintf(line, sizeof(line), "MCP-Protocol-Version: %s",
+		    u->version);
+		http_req_header(u->del, line);
+	}
+	http_req_headers(u->del, u->headers);
+	http_req_start(u->del);
+}
+
+const char *
+upstream_version(const struct upstream *u)
+{
+	return u->version[0] ? u->version : NULL;
+}
