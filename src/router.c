@@ -145,6 +145,18 @@ pong(struct router *r, struct batch *b, const char *js, struct rpc_span id)
 	buf_finish(&out);
 }
 
+/* Batches are allowed from the IDE's initialize until negotiated. */
+static void
+ide_version(struct router *r, const char *js)
+{
+	char v[32];
+	struct rpc_span sp = rpc_get(r->rpc, "params", "protocolVersion",
+	    NULL);
+
+	r->batches_ok = rpc_span_str(js, sp, v, sizeof(v)) != NULL &&
+	    strcmp(v, "2025-03-26") == 0;
+}
+
 static void
 forward_request(struct router *r, struct batch *b, const char *js,
     size_t len)
@@ -161,8 +173,10 @@ forward_request(struct router *r, struct batch *b, const char *js,
 		pong(r, b, js, sp);
 		return;
 	}
-	if (rpc_method_is(r->rpc, "initialize"))
+	if (rpc_method_is(r->rpc, "initialize")) {
 		kind = UPSTREAM_INITIALIZE;
+		ide_version(r, js);
+	}
 	if (idmap_count(r->pending) >= BOUNDS_MAX_INFLIGHT) {
 		reply_error(r, b, js + sp.off, sp.len, RPC_INTERNAL_ERROR,
 		    "too many requests in flight");

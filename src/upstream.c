@@ -15,87 +15,15 @@
 #include <strings.h>
 
 #include "bounds.h"
-#include "buf.h"
-#include "idmap.h"
 #include "log.h"
-#include "sse.h"
 #include "str.h"
+#include "upstream_int.h"
 #include "xmem.h"
-
-/* Bytes of an HTTP error body kept to look for a JSON-RPC error in it. */
-#define UPSTREAM_ERR_BODY 65536
-
-enum mode {
-	MODE_NONE = 0, /* no body seen yet */
-	MODE_JSON,     /* application/json: buffered, parsed at the end */
-	MODE_SSE,      /* text/event-stream: parsed as it arrives */
-	MODE_ERROR,    /* HTTP error: small body buffered for diagnosis */
-	MODE_IGNORE,   /* anything else: drained */
-};
-
-struct post {
-	struct upstream *up;
-	struct post *prev, *next;   /* in up->posts */
-	int64_t id;                 /* awaited response, -1 for none */
-	enum upstream_kind kind;    /* what the message is */
-	char *body;                 /* the message (owned), NULL for GET */
-	size_t len;
-	struct http_req *req;       /* current transfer, or NULL */
-	struct sse *sse;            /* SSE parser, kept across resumes */
-	struct buf json;            /* JSON or error body */
-	enum mode mode;
-	long status;                /* HTTP status of the current transfer */
-	int answered;               /* the response for id arrived */
-	int retried;                /* already retried after re-init */
-	int resumes;                /* resumption attempts so far */
-	int internal;               /* the bridge's own (re-init) message */
-	int waiting;                /* held until re-init completes */
-	int had_session;            /* the transfer carried Mcp-Session-Id */
-	int is_getstream;           /* the standalone GET stream */
-	int in_get;                 /* the current transfer is a GET */
-	struct loop_timer *idle;    /* idle timeout, NULL if none */
-	struct loop_timer *max;     /* hard timeout, NULL if none */
-	struct loop_timer *resume;  /* delayed resume or reopen */
-};
-
-struct upstream {
-	struct loop *loop;
-	struct http *http;
-	char *url;                    /* endpoint */
-	const struct hdrlist *headers; /* user headers, borrowed */
-	int64_t idle_ms, max_ms;      /* request timeouts */
-	struct upstream_cbs cbs;
-	void *arg;
-	struct rpc *rpc;              /* parser for incoming messages */
-	struct idmap *pending;        /* id -> post awaiting its response */
-	struct post *posts;           /* every live post */
-	int64_t next_id;              /* last id handed out */
-	char *session;                /* Mcp-Session-Id, or NULL */
-	char version[32];             /* negotiated revision, or "" */
-	char *init_body;              /* the IDE's initialize request */
-	size_t init_len;
-	int reiniting;                /* a re-initialization is running */
-	int initializing;             /* the IDE's initialize is in flight */
-	struct post *tail;            /* last of u->posts (FIFO order) */
-	struct post *get;             /* the standalone GET stream */
-	int get_failures;             /* consecutive GET failures */
-	int closing;                  /* upstream_close() called */
-	struct http_req *del;         /* the DELETE */
-	struct loop_timer *closed;    /* reports on_closed from the loop */
-};
-
-static void post_start(struct post *p);
-static void post_free(struct post *p);
-static void post_fail(struct post *p, int code, const char *why);
-static void start_reinit(struct upstream *u);
-static void open_getstream(struct upstream *u, int64_t delay_ms);
 
 static const struct http_req_cbs post_cbs;
 
-/* -- posts ------------------------------------------------------------ */
-
-static struct post *
-post_new(struct upstream *u, char *body, size_t len, int64_t id,
+struct post *
+up_post_new(struct upstream *u, char *body, size_t len, int64_t id,
     enum upstream_kind kind)
 {
 	struct post *p = x_calloc(1, sizeof(*p));
@@ -117,8 +45,8 @@ post_new(struct upstream *u, char *body, size_t len, int64_t id,
 	return p;
 }
 
-static void
-post_free(struct post *p)
+void
+up_post_free(struct post *p)
 {
 	struct upstream *u = p->up;
 
@@ -144,34 +72,9 @@ post_free(struct post *p)
 	free(p);
 }
 
-/* The bridge's own re-initialization failed: fail what waited for it. */
-static void
-reinit_failed(struct upstream *u, const char *why)
-{
-	u->reiniting = 0;
-	log_warn("re-initializing the hosted session failed: %s", why);
-	for (struct post *q = u->posts, *n; q != NULL; q = n) {
-		n = q->next;
-		if (q->waiting)
-			post_fail(q, RPC_UPSTREAM_ERROR, "hosted server "
-			    "session expired and could not be renewed");
-	}
-}
-
-/* Starts the posts held until the session was established. */
-static void
-release_held(struct upstream *u)
-{
-	for (struct post *q = u->posts, *n; q != NULL; q = n) {
-		n = q->next;
-		if (q->waiting)
-			post_start(q);
-	}
-}
-
 /* Ends a post that will not be answered; tells the owner if it waits. */
-static void
-post_fail(struct post *p, int code, const char *why)
+void
+up_post_fail(struct post *p, int code, const char *why)
 {
 	struct upstream *u = p->up;
 	int report = p->id >= 0 && !p->answered && !p->internal;
@@ -181,18 +84,16 @@ post_fail(struct post *p, int code, const char *why)
 
 	if (p->id < 0 && !p->is_getstream && !p->internal)
 		log_warn("hosted server did not accept a message: %s", why);
-	post_free(p);
+	up_post_free(p);
 	if (reinit)
-		reinit_failed(u, why);
+		up_reinit_failed(u, why);
 	if (report)
 		u->cbs.on_fail(u->arg, id, code, why);
 	if (init) {
 		u->initializing = 0;
-		release_held(u);
+		up_release_held(u);
 	}
 }
-
-/* -- timers ----------------------------------------------------------- */
 
 static void
 send_cancelled(struct upstream *u, int64_t id, const char *reason)
@@ -214,7 +115,7 @@ on_timeout(struct post *p, int64_t ms)
 	snprintf(why, sizeof(why), "hosted server did not answer within "
 	    "%lld s", (long long)(ms / 1000));
 	log_warn("request %lld: %s", (long long)id, why);
-	post_fail(p, RPC_TIMEOUT_ERROR, why);
+	up_post_fail(p, RPC_TIMEOUT_ERROR, why);
 	if (!u->closing)
 		send_cancelled(u, id, "timeout");
 }
@@ -253,8 +154,6 @@ arm_timers(struct post *p)
 	}
 }
 
-/* -- transfers -------------------------------------------------------- */
-
 static void
 add_headers(struct post *p, struct http_req *r, const char *accept)
 {
@@ -288,8 +187,8 @@ reset_transfer(struct post *p)
 		sse_reset(p->sse);
 }
 
-static void
-post_start(struct post *p)
+void
+up_post_start(struct post *p)
 {
 	struct upstream *u = p->up;
 
@@ -304,7 +203,7 @@ post_start(struct post *p)
 	reset_transfer(p);
 	p->req = http_req_new(u->http, "POST", u->url, &post_cbs, p);
 	if (p->req == NULL) {
-		post_fail(p, RPC_INTERNAL_ERROR, "cannot create a transfer");
+		up_post_fail(p, RPC_INTERNAL_ERROR, "cannot create a transfer");
 		return;
 	}
 	p->in_get = 0;
@@ -315,8 +214,8 @@ post_start(struct post *p)
 }
 
 /* GET on the endpoint: the standalone stream, or a resumption. */
-static void
-get_start(struct post *p)
+void
+up_get_start(struct post *p)
 {
 	struct upstream *u = p->up;
 	const char *last = p->sse ? sse_last_id(p->sse) : "";
@@ -325,7 +224,7 @@ get_start(struct post *p)
 	reset_transfer(p);
 	p->req = http_req_new(u->http, "GET", u->url, &post_cbs, p);
 	if (p->req == NULL) {
-		post_fail(p, RPC_INTERNAL_ERROR, "cannot create a transfer");
+		up_post_fail(p, RPC_INTERNAL_ERROR, "cannot create a transfer");
 		return;
 	}
 	p->in_get = 1;
@@ -339,80 +238,26 @@ get_start(struct post *p)
 static void
 on_resume_timer(void *arg)
 {
-	get_start(arg);
+	up_get_start(arg);
 }
 
 /* Resumes the post's stream with GET + Last-Event-ID after `retry`. */
-static void
-schedule_get(struct post *p, int64_t delay_ms)
+void
+up_schedule_get(struct post *p, int64_t delay_ms)
 {
 	if (p->resume == NULL)
 		p->resume = loop_timer_new(p->up->loop, on_resume_timer, p);
 	loop_timer_arm(p->resume, delay_ms);
 }
 
-static int64_t
-retry_delay(const struct post *p)
+int64_t
+up_retry_delay(const struct post *p)
 {
 	long ms = p->sse ? sse_retry_ms(p->sse) : -1;
 
 	if (ms < 0)
 		return BOUNDS_SSE_RETRY_MS;
 	return ms > BOUNDS_SSE_RETRY_MAX_MS ? BOUNDS_SSE_RETRY_MAX_MS : ms;
-}
-
-/* -- incoming messages ------------------------------------------------ */
-
-static void
-capture_version(struct upstream *u, const char *js, struct rpc *msg)
-{
-	struct rpc_span sp = rpc_get(msg, "result", "protocolVersion", NULL);
-	char v[sizeof(u->version)];
-
-	if (rpc_span_str(js, sp, v, sizeof(v)) == NULL) {
-		log_warn("hosted server's initialize result has no usable "
-		    "protocolVersion");
-		return;
-	}
-	for (const char *c = v; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
-		    (*c >= 'A' && *c <= 'Z') || *c == '-' || *c == '.'))
-			return;
-	memcpy(u->version, v, sizeof(v));
-	log_info("hosted server speaks MCP %s", u->version);
-}
-
-static void
-finish_reinit(struct upstream *u)
-{
-	u->reiniting = 0;
-	log_info("hosted session re-initialized; retrying held requests");
-	release_held(u);
-	open_getstream(u, 0);
-}
-
-static void
-send_initialized(struct upstream *u, int internal)
-{
-	static const char m[] = "{\"jsonrpc\":\"2.0\",\"method\":"
-	    "\"notifications/initialized\"}";
-	struct post *p;
-
-	p = post_new(u, x_strdup(m), sizeof(m) - 1, -1, UPSTREAM_INITIALIZED);
-	p->internal = internal;
-	post_start(p);
-}
-
-/* A response to the bridge's own re-initialize. */
-static void
-internal_answer(struct upstream *u, const char *js, struct rpc *msg)
-{
-	if (rpc_is_error(msg)) {
-		reinit_failed(u, "initialize was refused");
-		return;
-	}
-	capture_version(u, js, msg);
-	send_initialized(u, 1);
 }
 
 /* Marks q answered; returns 1 if q was freed. */
@@ -426,7 +271,7 @@ answer(struct post *q)
 	q->idle = q->max = NULL;
 	/* A resumed GET stays open after the response: stop reading it. */
 	if (q->in_get || q->req == NULL) {
-		post_free(q);
+		up_post_free(q);
 		return 1;
 	}
 	return 0;
@@ -456,15 +301,15 @@ handle_one(struct post *p, const char *js, size_t len)
 	if (q->internal) {
 		if (answer(q) && q == p)
 			p = NULL;
-		internal_answer(u, js, msg);
+		up_internal_answer(u, js, msg);
 		return p == NULL ? -1 : 0;
 	}
 	if (q->kind == UPSTREAM_INITIALIZE && !rpc_is_error(msg))
-		capture_version(u, js, msg);
+		up_capture_version(u, js, msg);
 	u->cbs.on_message(u->arg, js, len, msg);
 	if (q->kind == UPSTREAM_INITIALIZE) {
 		u->initializing = 0;
-		release_held(u);
+		up_release_held(u);
 	}
 	return answer(q) && q == p ? -1 : 0;
 }
@@ -508,49 +353,6 @@ deliver(struct post *p, const char *js, size_t len)
 	return handle_one(p, js, len);
 }
 
-/* -- transfer callbacks ----------------------------------------------- */
-
-static void
-capture_session(struct post *p, struct http_req *r)
-{
-	struct upstream *u = p->up;
-	const char *sid = http_req_resp_header(r, "mcp-session-id");
-
-	if (sid == NULL || p->kind != UPSTREAM_INITIALIZE)
-		return;
-	for (const char *c = sid; *c; c++)
-		if (*c < 0x21 || *c > 0x7e) {
-			log_warn("hosted server sent an invalid session id");
-			return;
-		}
-	free(u->session);
-	u->session = x_strdup(sid);
-}
-
-/* 404 on a request that carried the session id: the session expired. */
-static int
-session_expired(struct post *p)
-{
-	struct upstream *u = p->up;
-
-	if (p->status != 404 || !p->had_session || p->internal)
-		return 0;
-	http_req_cancel(p->req);
-	p->req = NULL;
-	if (p->is_getstream) {
-		post_free(p);
-		start_reinit(u);
-		return 1;
-	}
-	if (p->retried)
-		return 0;
-	p->retried = 1;
-	p->waiting = 1;
-	log_info("hosted session expired (HTTP 404); re-initializing");
-	start_reinit(u);
-	return 1;
-}
-
 static enum mode
 mode_for(struct post *p, struct http_req *r)
 {
@@ -574,10 +376,10 @@ on_head(void *arg, struct http_req *r, long status)
 	struct post *p = arg;
 
 	p->status = status;
-	if (session_expired(p))
+	if (up_session_expired(p))
 		return;
 	if (status >= 200 && status < 300)
-		capture_session(p, r);
+		up_capture_session(p, r);
 	p->mode = mode_for(p, r);
 	if (p->is_getstream && p->mode == MODE_SSE)
 		p->up->get_failures = 0;
@@ -608,14 +410,14 @@ on_body(void *arg, const char *data, size_t n)
 		if ((rc = sse_feed(p->sse, data, n, on_event, p)) == 1)
 			return -1; /* p was freed */
 		if (rc == -1) {
-			post_fail(p, RPC_UPSTREAM_ERROR, "hosted server sent "
+			up_post_fail(p, RPC_UPSTREAM_ERROR, "hosted server sent "
 			    "an SSE event over the size limit");
 			return -1;
 		}
 		return 0;
 	case MODE_JSON:
 		if (buf_append(&p->json, data, n) == -1) {
-			post_fail(p, RPC_UPSTREAM_ERROR, "hosted server's "
+			up_post_fail(p, RPC_UPSTREAM_ERROR, "hosted server's "
 			    "response is over the size limit");
 			return -1;
 		}
@@ -627,33 +429,6 @@ on_body(void *arg, const char *data, size_t n)
 	default:
 		return 0;
 	}
-}
-
-static void
-getstream_done(struct post *p, const char *err)
-{
-	struct upstream *u = p->up;
-	int64_t delay;
-
-	if (err == NULL && (p->status == 405 || p->status == 404)) {
-		log_info("hosted server offers no standalone SSE stream "
-		    "(HTTP %ld)", p->status);
-		post_free(p);
-		return;
-	}
-	if (err != NULL || p->mode != MODE_SSE) {
-		u->get_failures++;
-		delay = BOUNDS_GET_BACKOFF_MIN_MS << (u->get_failures < 8 ?
-		    u->get_failures : 8);
-		if (delay > BOUNDS_GET_BACKOFF_MAX_MS)
-			delay = BOUNDS_GET_BACKOFF_MAX_MS;
-		if (u->get_failures == 1)
-			log_warn("standalone SSE stream failed (%s); retrying",
-			    err ? err : "bad response");
-	} else {
-		delay = retry_delay(p);
-	}
-	schedule_get(p, delay);
 }
 
 /* "hosted server returned HTTP 400: <the server's error message>" */
@@ -697,12 +472,12 @@ error_done(struct post *p)
 		if (deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
 			return;
 		if (p->answered) {
-			post_free(p);
+			up_post_free(p);
 			return;
 		}
 	}
 	error_reason(p, why, sizeof(why));
-	post_fail(p, RPC_UPSTREAM_ERROR, why);
+	up_post_fail(p, RPC_UPSTREAM_ERROR, why);
 }
 
 /* The stream ended before the response: resume it or give up. */
@@ -716,7 +491,7 @@ unanswered(struct post *p, const char *err)
 		p->resumes++;
 		log_info("request %lld: stream dropped; resuming",
 		    (long long)p->id);
-		schedule_get(p, retry_delay(p));
+		up_schedule_get(p, up_retry_delay(p));
 		return;
 	}
 	if (err && p->mode == MODE_NONE)
@@ -728,7 +503,7 @@ unanswered(struct post *p, const char *err)
 	else
 		snprintf(why, sizeof(why), "hosted server ended the response "
 		    "stream without answering");
-	post_fail(p, RPC_UPSTREAM_ERROR, why);
+	up_post_fail(p, RPC_UPSTREAM_ERROR, why);
 }
 
 static void
@@ -738,7 +513,7 @@ on_done(void *arg, const char *err)
 
 	p->req = NULL;
 	if (p->is_getstream) {
-		getstream_done(p, err);
+		up_getstream_done(p, err);
 		return;
 	}
 	if (err == NULL && p->mode == MODE_ERROR) {
@@ -759,11 +534,11 @@ on_done(void *arg, const char *err)
 		    err);
 	if (p->kind == UPSTREAM_INITIALIZED && err == NULL) {
 		if (p->internal)
-			finish_reinit(p->up);
+			up_finish_reinit(p->up);
 		else
-			open_getstream(p->up, 0);
+			up_open_getstream(p->up, 0);
 	}
-	post_free(p);
+	up_post_free(p);
 }
 
 static const struct http_req_cbs post_cbs = {
@@ -771,212 +546,3 @@ static const struct http_req_cbs post_cbs = {
 	.on_body = on_body,
 	.on_done = on_done,
 };
-
-/* -- session ---------------------------------------------------------- */
-
-static void
-start_reinit(struct upstream *u)
-{
-	struct rpc_span sp;
-	struct buf b;
-	int64_t id;
-	char num[24];
-
-	if (u->reiniting || u->closing)
-		return;
-	u->reiniting = 1;
-	free(u->session);
-	u->session = NULL;
-	if (u->get)
-		post_free(u->get);
-	if (u->init_body == NULL || rpc_parse(u->rpc, u->init_body,
-	    u->init_len) != 0 || (sp = rpc_id(u->rpc)).type == RPC_T_NONE) {
-		reinit_failed(u, "no initialize request to replay");
-		return;
-	}
-	id = upstream_next_id(u);
-	snprintf(num, sizeof(num), "%lld", (long long)id);
-	buf_init(&b, (size_t)-2);
-	if (rpc_splice(u->init_body, u->init_len, sp, num, strlen(num),
-	    &b) == -1) {
-		buf_finish(&b);
-		reinit_failed(u, "cannot build initialize");
-		return;
-	}
-	{
-		size_t len;
-		char *msg = buf_take(&b, &len);
-		struct post *p = post_new(u, msg, len, id, UPSTREAM_INITIALIZE);
-
-		p->internal = 1;
-		post_start(p);
-	}
-}
-
-static void
-open_getstream(struct upstream *u, int64_t delay_ms)
-{
-	struct post *p;
-
-	if (u->get || u->closing)
-		return;
-	p = post_new(u, NULL, 0, -1, UPSTREAM_NOTIFY);
-	p->is_getstream = 1;
-	u->get = p;
-	if (delay_ms > 0)
-		schedule_get(p, delay_ms);
-	else
-		get_start(p);
-}
-
-/* -- public ----------------------------------------------------------- */
-
-struct upstream *
-upstream_new(struct loop *l, struct http *h, const struct upstream_opts *o,
-    const struct upstream_cbs *cbs, void *arg)
-{
-	struct upstream *u = x_calloc(1, sizeof(*u));
-
-	u->loop = l;
-	u->http = h;
-	u->url = x_strdup(o->url);
-	u->headers = o->headers;
-	u->idle_ms = o->request_idle_ms;
-	u->max_ms = o->request_max_ms;
-	u->cbs = *cbs;
-	u->arg = arg;
-	u->rpc = rpc_new();
-	u->pending = idmap_new();
-	return u;
-}
-
-void
-upstream_free(struct upstream **up)
-{
-	struct upstream *u;
-
-	if (up == NULL || (u = *up) == NULL)
-		return;
-	while (u->posts)
-		post_free(u->posts);
-	http_req_cancel(u->del);
-	loop_timer_del(u->closed);
-	rpc_free(&u->rpc);
-	idmap_free(&u->pending);
-	free(u->session);
-	free(u->init_body);
-	free(u->url);
-	free(u);
-	*up = NULL;
-}
-
-int64_t
-upstream_next_id(struct upstream *u)
-{
-	return ++u->next_id;
-}
-
-void
-upstream_send(struct upstream *u, char *msg, size_t len, int64_t id,
-    enum upstream_kind kind)
-{
-	struct post *p;
-
-	if (u->closing) {
-		free(msg);
-		return;
-	}
-	if (kind == UPSTREAM_INITIALIZE) {
-		free(u->init_body);
-		u->init_body = x_memdup(msg, len);
-		u->init_len = len;
-	}
-	if (kind != UPSTREAM_REQUEST && kind != UPSTREAM_INITIALIZE)
-		id = -1;
-	p = post_new(u, msg, len, id, kind);
-	post_start(p);
-}
-
-void
-upstream_cancel(struct upstream *u, int64_t id)
-{
-	struct post *p = idmap_get(u->pending, id);
-
-	if (p == NULL)
-		return;
-	if (p->kind == UPSTREAM_INITIALIZE && u->initializing) {
-		u->initializing = 0;
-		release_held(u);
-	}
-	post_free(p);
-}
-
-static void
-on_closed_timer(void *arg)
-{
-	struct upstream *u = arg;
-
-	u->cbs.on_closed(u->arg);
-}
-
-static void
-del_head(void *arg, struct http_req *r, long status)
-{
-	if (status >= 300 && status != 405 && status != 404)
-		log_info("DELETE of the hosted session: HTTP %ld", status);
-}
-
-static int
-del_body(void *arg, const char *p, size_t n)
-{
-	return 0;
-}
-
-static void
-del_done(void *arg, const char *err)
-{
-	struct upstream *u = arg;
-
-	u->del = NULL;
-	loop_timer_arm(u->closed, 0);
-}
-
-static const struct http_req_cbs del_cbs = {
-	.on_head = del_head,
-	.on_body = del_body,
-	.on_done = del_done,
-};
-
-void
-upstream_close(struct upstream *u)
-{
-	char line[BOUNDS_MAX_RESP_HEADER + 32];
-
-	if (u->closing)
-		return;
-	u->closing = 1;
-	while (u->posts)
-		post_free(u->posts);
-	u->closed = loop_timer_new(u->loop, on_closed_timer, u);
-	if (u->session == NULL ||
-	    (u->del = http_req_new(u->http, "DELETE", u->url, &del_cbs, u)) ==
-		NULL) {
-		loop_timer_arm(u->closed, 0);
-		return;
-	}
-	snprintf(line, sizeof(line), "Mcp-Session-Id: %s", u->session);
-	http_req_header(u->del, line);
-	if (u->version[0]) {
-		snprintf(line, sizeof(line), "MCP-Protocol-Version: %s",
-		    u->version);
-		http_req_header(u->del, line);
-	}
-	http_req_headers(u->del, u->headers);
-	http_req_start(u->del);
-}
-
-const char *
-upstream_version(const struct upstream *u)
-{
-	return u->version[0] ? u->version : NULL;
-}

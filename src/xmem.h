@@ -20,6 +20,7 @@ char *x_strdup(const char *s);
 char *x_strndup(const char *s, size_t n);
 /* Like x_strndup but for bytes that may contain NUL; always terminated. */
 char *x_memdup(const void *p, size_t n);
-char *x_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *x_asprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), nonnull(1)));
 
 #endif
