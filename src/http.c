@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
@@ -332,6 +333,21 @@ set_common(struct http *h, struct http_req *r)
 	}
 }
 
+/*
+ * libcurl reads https_proxy/HTTPS_PROXY, no_proxy/NO_PROXY and only the
+ * lower-case http_proxy (a CGI precaution). The bridge is no CGI program,
+ * and users set HTTP_PROXY: honour it too. no_proxy still applies.
+ */
+static void
+upper_http_proxy(CURL *e, const char *url)
+{
+	const char *p = getenv("HTTP_PROXY");
+
+	if (p && *p && getenv("http_proxy") == NULL &&
+	    strncasecmp(url, "http://", 7) == 0)
+		curl_easy_setopt(e, CURLOPT_PROXY, p);
+}
+
 struct http_req *
 http_req_new(struct http *h, const char *method, const char *url,
     const struct http_req_cbs *cbs, void *arg)
@@ -349,6 +365,7 @@ http_req_new(struct http *h, const char *method, const char *url,
 	r->arg = arg;
 	set_common(h, r);
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	upper_http_proxy(r->easy, url);
 	if (strcmp(method, "GET") == 0)
 		curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
 	else if (strcmp(method, "POST") != 0)

@@ -13,10 +13,8 @@
 int
 main(int argc, char **argv)
 {
-	if (argc < 2) {
-		cmd_usage(stderr);
-		return CMD_USAGE;
-	}
+	if (argc < 2)
+		return cmd_usage_error(NULL, "missing command");
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("mcp-bridge %s\n", MCP_BRIDGE_VERSION);
 		return CMD_OK;
