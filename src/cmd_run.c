@@ -352,7 +352,8 @@ serve(struct run_opts *o)
 	}
 	r.chan = chan_new(r.loop, STDIN_FILENO, STDOUT_FILENO, &run_chan_cbs,
 	    &r);
-	log_info("relaying stdio to %s", o->url);
+	/* The query may hold an API key: log the URL without it. */
+	log_info("relaying stdio to %.*s", (int)strcspn(o->url, "?#"), o->url);
 	if (loop_run(r.loop) == -1)
 		r.rc = CMD_FAIL;
 out:

@@ -45,13 +45,44 @@ up_post_new(struct upstream *u, char *body, size_t len, int64_t id,
 	return p;
 }
 
+/*
+ * Retires a post: it stops being pending, its transfer is cancelled and
+ * its timers stopped at once, but its memory lives until the reaper runs
+ * from the loop. Posts are retired from deep inside their own parsers'
+ * callbacks (a response ends the stream that carried it), so freeing
+ * them there would pull the parser out from under itself.
+ */
 void
 up_post_free(struct post *p)
 {
 	struct upstream *u = p->up;
 
+	if (p->dead)
+		return;
+	p->dead = 1;
+	p->waiting = 0;
 	if (p->id >= 0 && idmap_get(u->pending, p->id) == p)
 		idmap_del(u->pending, p->id);
+	if (u->get == p)
+		u->get = NULL;
+	http_req_cancel(p->req);
+	p->req = NULL;
+	if (p->idle)
+		loop_timer_stop(p->idle);
+	if (p->max)
+		loop_timer_stop(p->max);
+	if (p->resume)
+		loop_timer_stop(p->resume);
+	loop_timer_arm(u->reaper, 0);
+}
+
+/* Frees a post's memory now; only the reaper and upstream_free do. */
+void
+up_post_destroy(struct post *p)
+{
+	struct upstream *u = p->up;
+
+	up_post_free(p);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -60,9 +91,6 @@ up_post_free(struct post *p)
 		p->next->prev = p->prev;
 	else
 		u->tail = p->prev;
-	if (u->get == p)
-		u->get = NULL;
-	http_req_cancel(p->req);
 	loop_timer_del(p->idle);
 	loop_timer_del(p->max);
 	loop_timer_del(p->resume);
@@ -82,6 +110,8 @@ up_post_fail(struct post *p, int code, const char *why)
 	int init = p->kind == UPSTREAM_INITIALIZE && !p->internal;
 	int64_t id = p->id;
 
+	if (p->dead)
+		return;
 	if (p->id < 0 && !p->is_getstream && !p->internal)
 		log_warn("hosted server did not accept a message: %s", why);
 	up_post_free(p);
@@ -299,10 +329,8 @@ handle_one(struct post *p, const char *js, size_t len)
 		return 0;
 	}
 	if (q->internal) {
-		if (answer(q) && q == p)
-			p = NULL;
 		up_internal_answer(u, js, msg);
-		return p == NULL ? -1 : 0;
+		return answer(q) && q == p ? -1 : 0;
 	}
 	if (q->kind == UPSTREAM_INITIALIZE && !rpc_is_error(msg))
 		up_capture_version(u, js, msg);

@@ -50,6 +50,7 @@ struct post {
 	int had_session;            /* the transfer carried Mcp-Session-Id */
 	int is_getstream;           /* the standalone GET stream */
 	int in_get;                 /* the current transfer is a GET */
+	int dead;                   /* retired; freed by the reaper */
 	struct loop_timer *idle;    /* idle timeout, NULL if none */
 	struct loop_timer *max;     /* hard timeout, NULL if none */
 	struct loop_timer *resume;  /* delayed resume or reopen */
@@ -79,12 +80,14 @@ struct upstream {
 	int closing;                  /* upstream_close() called */
 	struct http_req *del;         /* the DELETE */
 	struct loop_timer *closed;    /* reports on_closed from the loop */
+	struct loop_timer *reaper;    /* frees retired posts */
 };
 
 /* upstream.c: posts and transfers. */
 struct post *up_post_new(struct upstream *u, char *body, size_t len,
     int64_t id, enum upstream_kind kind);      /* steals body */
-void up_post_free(struct post *p);
+void up_post_free(struct post *p);    /* retire; memory freed later */
+void up_post_destroy(struct post *p); /* free now */
 void up_post_fail(struct post *p, int code, const char *why);
 void up_post_start(struct post *p);
 void up_get_start(struct post *p);

@@ -217,6 +217,18 @@ up_open_getstream(struct upstream *u, int64_t delay_ms)
 		up_get_start(p);
 }
 
+static void
+reap_posts(void *arg)
+{
+	struct upstream *u = arg;
+
+	for (struct post *p = u->posts, *n; p != NULL; p = n) {
+		n = p->next;
+		if (p->dead)
+			up_post_destroy(p);
+	}
+}
+
 struct upstream *
 upstream_new(struct loop *l, struct http *h, const struct upstream_opts *o,
     const struct upstream_cbs *cbs, void *arg)
@@ -232,6 +244,7 @@ upstream_new(struct loop *l, struct http *h, const struct upstream_opts *o,
 	u->cbs = *cbs;
 	u->arg = arg;
 	u->rpc = rpc_new();
+	u->reaper = loop_timer_new(l, reap_posts, u);
 	u->pending = idmap_new();
 	return u;
 }
@@ -244,7 +257,8 @@ upstream_free(struct upstream **up)
 	if (up == NULL || (u = *up) == NULL)
 		return;
 	while (u->posts)
-		up_post_free(u->posts);
+		up_post_destroy(u->posts);
+	loop_timer_del(u->reaper);
 	http_req_cancel(u->del);
 	loop_timer_del(u->closed);
 	rpc_free(&u->rpc);
@@ -341,8 +355,8 @@ upstream_close(struct upstream *u)
 	if (u->closing)
 		return;
 	u->closing = 1;
-	while (u->posts)
-		up_post_free(u->posts);
+	for (struct post *p = u->posts; p != NULL; p = p->next)
+		up_post_free(p);
 	u->closed = loop_timer_new(u->loop, on_closed_timer, u);
 	if (u->session == NULL ||
 	    (u->del = http_req_new(u->http, "DELETE", u->url, &del_cbs, u)) ==

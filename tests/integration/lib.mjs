@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: ISC
+//
+// Helpers for mcp-bridge's integration tests (node:test).
+//
+// - startHosted(): tests/node/hosted-server.mjs on a free loopback port, with
+//   its /control/ endpoints (state, fault injection) and kill/restart.
+// - startEverything(): @modelcontextprotocol/server-everything in streamable
+//   HTTP mode, bound to 127.0.0.1 (see loopback-listen.mjs).
+// - connectBridge(): an SDK Client talking to the bridge through
+//   StdioClientTransport (stderr piped and captured, stdout lines recorded).
+// - spawnBridge(): the bridge as a raw child process, for arbitrary bytes on
+//   stdin and line-by-line reading of stdout.
+//
+// The bridge binary comes from env MCP_BRIDGE, default <repo>/build/src/mcp-bridge.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Client } from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.js';
+import { StdioClientTransport } from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/client/stdio.js';
+
+export { Client, StdioClientTransport };
+export * as types from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/types.js';
+export { sleep };
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const NODE_DIR = path.join(REPO, 'tests', 'node');
+export const HOSTED_SERVER = path.join(NODE_DIR, 'hosted-server.mjs');
+export const EVERYTHING = path.join(NODE_DIR, 'node_modules', '@modelcontextprotocol',
+  'server-everything', 'dist', 'index.js');
+export const LOOPBACK_PRELOAD = path.join(REPO, 'tests', 'integration', 'loopback-listen.mjs');
+export const BRIDGE = process.env.MCP_BRIDGE
+  ? path.resolve(process.env.MCP_BRIDGE)
+  : path.join(REPO, 'build', 'src', 'mcp-bridge');
+
+export const PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
+
+const DEBUG = !!process.env.MCP_BRIDGE_TEST_DEBUG;
+
+/** Throws a clear error when the bridge binary is missing. */
+export function requireBridge() {
+  try {
+    fs.accessSync(BRIDGE, fs.constants.X_OK);
+  } catch {
+    throw new Error(`mcp-bridge binary not found or not executable at ${BRIDGE} ` +
+      '(build it with meson/ninja, or set MCP_BRIDGE)');
+  }
+}
+
+/** A minimal environment for child processes: no MCP_BRIDGE_* leaks from the runner. */
+export function baseEnv(extra = {}) {
+  const env = {};
+  for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']) {
+    if (process.env[k] !== undefined) env[k] = process.env[k];
+  }
+  return { ...env, ...extra };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Rejects with `label` if `p` does not settle within `ms`. */
+export async function withTimeout(p, ms, label = 'operation') {
+  let t;
+  const timeout = new Promise((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${label} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or `ms` pass (throws). */
+export async function waitUntil(fn, ms = 3000, label = 'condition', step = 25) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > end) throw new Error(`${label} not reached within ${ms} ms`);
+    await sleep(step);
+  }
+}
+
+export function tmpDir(prefix = 'mcp-bridge-it-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Splits a byte stream into lines; calls onLine(lineString) for each complete line. */
+function lineSplitter(onLine) {
+  let pending = [];
+  return (chunk) => {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      pending.push(chunk.subarray(start, nl));
+      onLine(Buffer.concat(pending).toString('utf8'));
+      pending = [];
+      start = nl + 1;
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start));
+  };
+}
+
+// ------------------------------------------------------------ child processes
+
+/** Spawns `cmd`, resolves with {proc, port} once it prints "READY <port>" on stdout. */
+async function spawnReady(cmd, args, { env, cwd, label, timeoutMs = 15000 }) {
+  const proc = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { text: '' };
+  const keep = (d) => {
+    out.text += d.toString();
+    if (out.text.length > 65536) out.text = out.text.slice(-32768);
+    if (DEBUG) process.stderr.write(`[${label}] ${d}`);
+  };
+  proc.stderr.on('data', keep);
+  const port = await new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${label} did not print READY within ${timeoutMs} ms: ${out.text}`));
+    }, timeoutMs);
+    const onData = (d) => {
+      buf += d.toString();
+      const m = /^READY (\d+)$/m.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited (${code ?? signal}) before READY: ${out.text}`));
+    });
+  });
+  proc.stdout.on('data', keep); // keep draining so the child never blocks
+  const exited = new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
+    else proc.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { proc, port, exited, output: () => out.text };
+}
+
+/**
+ * The hosted test server (tests/node/hosted-server.mjs).
+ * url: its MCP endpoint; control(path): GET /control/<path> and parse the JSON.
+ */
+export class HostedServer {
+  constructor(options) {
+    this.options = options;
+    this.port = options.port ?? 0;
+    this.proc = null;
+  }
+
+  get scheme() {
+    return this.options.tls ? 'https' : 'http';
+  }
+
+  get base() {
+    return `${this.scheme}://127.0.0.1:${this.port}`;
+  }
+
+  get url() {
+    return `${this.base}/mcp`;
+  }
+
+  async start() {
+    const args = [HOSTED_SERVER, '--port', String(this.port), '--host', '127.0.0.1'];
+    if (this.options.json) args.push('--json');
+    if (this.options.retryMs !== undefined) args.push('--retry-ms', String(this.options.retryMs));
+    if (this.options.tls) args.push('--tls-cert', this.options.tls.cert, '--tls-key', this.options.tls.key);
+    if (DEBUG) args.push('--verbose');
+    const r = await spawnReady(process.execPath, args, {
+      env: baseEnv(), cwd: NODE_DIR, label: `hosted${this.options.json ? '-json' : ''}`,
+    });
+    this.proc = r.proc;
+    this.port = r.port;
+    this.exited = r.exited;
+    this.output = r.output;
+    return this;
+  }
+
+  /** GET /control/<p> (e.g. 'fail-next?status=503'); returns the parsed JSON. */
+  async control(p) {
+    // fetch has no per-request CA option; over TLS control calls use https.request.
+    if (this.options.tls) return this._controlTls(p);
+    const r = await fetch(`${this.base}/control/${p}`);
+    const body = await r.json();
+    if (!r.ok) throw new Error(`control ${p}: HTTP ${r.status} ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  async _controlTls(p) {
+    const https = await import('node:https');
+    return new Promise((resolve, reject) => {
+      const req = https.request(`${this.base}/control/${p}`, { ca: fs.readFileSync(this.options.tls.cert) }, (res) => {
+        let d = '';
+        res.on('data', (c) => { d += c; });
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(d));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  state() {
+    return this.control('state');
+  }
+
+  reset() {
+    return this.control('reset-state');
+  }
+
+  /** SIGTERM and wait for the exit. */
+  async stop() {
+    if (!this.proc) return;
+    const p = this.proc;
+    this.proc = null;
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGTERM');
+      const r = await Promise.race([this.exited, sleep(3000).then(() => null)]);
+      if (!r) {
+        p.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+  }
+
+  /** SIGKILL (abrupt: open connections are reset) and wait for the exit. */
+  async kill() {
+    if (!this.proc) return;
+    const p = this.proc;
+    this.proc = null;
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+
+  /** Starts a fresh server process on the same port (all sessions are gone). */
+  async restart() {
+    await this.kill();
+    // The port was just released; retry briefly in case the kernel holds it.
+    for (let i = 0; ; i++) {
+      try {
+        return await this.start();
+      } catch (e) {
+        if (i >= 20) throw e;
+        await sleep(100);
+      }
+    }
+  }
+}
+
+/** Starts hosted-server.mjs. Options: port, json, retryMs, tls: {cert, key}. */
+export async function startHosted(options = {}) {
+  return new HostedServer(options).start();
+}
+
+/** server-everything in streamable HTTP mode on a free loopback port. */
+export async function startEverything() {
+  const r = await spawnReady(process.execPath,
+    ['--import', LOOPBACK_PRELOAD, EVERYTHING, 'streamableHttp'], {
+      env: baseEnv({ PORT: '0' }), cwd: NODE_DIR, label: 'everything',
+    });
+  return {
+    proc: r.proc,
+    port: r.port,
+    url: `http://127.0.0.1:${r.port}/mcp`,
+    output: r.output,
+    async stop() {
+      if (r.proc.exitCode === null && r.proc.signalCode === null) {
+        r.proc.kill('SIGKILL'); // it only handles SIGINT, and slowly
+        await r.exited;
+      }
+    },
+  };
+}
+
+/** Self-signed certificate for 127.0.0.1 with openssl; null if openssl is missing. */
+export function makeCert(dir) {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
+    '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  if (r.error || r.status !== 0) return null;
+  return { cert, key };
+}
+
+// ------------------------------------------------------------ bridge + SDK client
+
+/**
+ * StdioClientTransport that also keeps every raw stdout line, the stderr text
+ * and the exit status of the bridge.
+ */
+export class RecordingStdioTransport extends StdioClientTransport {
+  constructor(params) {
+    super({ ...params, stderr: 'pipe' });
+    this.stdoutLines = [];
+    this.stderrText = '';
+    this.exitInfo = null;
+    this.stderr.on('data', (d) => {
+      this.stderrText += d.toString();
+      if (DEBUG) process.stderr.write(`[bridge stderr] ${d}`);
+    });
+    this.exited = new Promise((resolve) => { this._resolveExit = resolve; });
+  }
+
+  async start() {
+    await super.start();
+    const proc = this._process;
+    this.proc = proc;
+    proc.stdout.on('data', lineSplitter((line) => {
+      this.stdoutLines.push(line);
+      if (DEBUG) process.stderr.write(`[bridge stdout] ${line.slice(0, 400)}\n`);
+    }));
+    proc.once('exit', (code, signal) => {
+      this.exitInfo = { code, signal, at: Date.now() };
+      this._resolveExit(this.exitInfo);
+    });
+  }
+
+  async send(message) {
+    if (DEBUG) process.stderr.write(`[bridge stdin] ${JSON.stringify(message).slice(0, 400)}\n`);
+    return super.send(message);
+  }
+}
+
+/** Lines of `lines` that are not one compact JSON-RPC 2.0 object each (empty if all are). */
+export function badJsonLines(lines) {
+  const bad = [];
+  for (const l of lines) {
+    try {
+      const v = JSON.parse(l);
+      const ok = (v && typeof v === 'object' && !Array.isArray(v) && v.jsonrpc === '2.0') ||
+        (Array.isArray(v) && v.every((x) => x && x.jsonrpc === '2.0'));
+      if (!ok) bad.push(l.slice(0, 200));
+    } catch {
+      bad.push(l.slice(0, 200));
+    }
+  }
+  return bad;
+}
+
+/** True if `line` has no whitespace outside JSON strings (and no CR). */
+export function isCompactJson(line) {
+  let inStr = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (inStr) {
+      if (c === '\\') i++;
+      else if (c === '"') inStr = false;
+    } else if (c === '"') {
+      inStr = true;
+    } else if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+      return false;
+    }
+  }
+  return !inStr;
+}
+
+/**
+ * Starts the bridge under an SDK Client.
+ * options: url (required), args (extra bridge args after --url), env (bridge env,
+ * on top of baseEnv), capabilities, clientInfo, handlers: [[Schema, fn]...],
+ * notificationHandlers: [[Schema, fn]...], connectTimeout (ms).
+ * Returns { client, transport, stderr(), stdoutLines, errors, close() }.
+ */
+export async function connectBridge(options) {
+  requireBridge();
+  const transport = new RecordingStdioTransport({
+    command: BRIDGE,
+    args: ['run', '--url', options.url, ...(options.args ?? [])],
+    env: baseEnv(options.env ?? {}),
+  });
+  const client = new Client(options.clientInfo ?? { name: 'integration-ide', version: '1.0.0' },
+    { capabilities: options.capabilities ?? {} });
+  for (const [schema, fn] of options.handlers ?? []) client.setRequestHandler(schema, fn);
+  for (const [schema, fn] of options.notificationHandlers ?? []) client.setNotificationHandler(schema, fn);
+  const errors = [];
+  client.onerror = (e) => errors.push(e);
+  const h = {
+    client,
+    transport,
+    errors,
+    get stdoutLines() { return transport.stdoutLines; },
+    stderr: () => transport.stderrText,
+    closeRequestedAt: undefined,
+    async close() {
+      h.closeRequestedAt ??= Date.now();
+      await withTimeout(client.close(), 6000, 'client.close').catch(() => {});
+      if (transport.proc && transport.proc.exitCode === null && transport.proc.signalCode === null) {
+        transport.proc.kill('SIGKILL');
+      }
+    },
+  };
+  try {
+    await withTimeout(client.connect(transport, { timeout: options.connectTimeout ?? 10000 }),
+      (options.connectTimeout ?? 10000) + 2000, 'initialize through the bridge');
+  } catch (e) {
+    await h.close();
+    e.message += `\nbridge stderr: ${transport.stderrText}`;
+    throw e;
+  }
+  return h;
+}
+
+/** The sanitizer (ASan/UBSan/LSan) report in `stderr`, or null. */
+export function sanitizerReport(stderr) {
+  const m = /(ERROR: (Address|Leak|Memory|Thread|UndefinedBehavior)Sanitizer|runtime error:)/.exec(stderr);
+  return m ? stderr.slice(Math.max(0, m.index - 200), m.index + 4000) : null;
+}
+
+/**
+ * Registers a t.after hook that closes the SDK client + bridge and then checks
+ * the bridge behaved: stdout held only JSON-RPC lines, no sanitizer report on
+ * stderr, exit code 0 after stdin EOF.
+ */
+export function closeAndCheck(t, h) {
+  t.after(async () => {
+    await h.close();
+    const ex0 = h.transport.exitInfo;
+    const diedEarly = ex0 && ex0.at < h.closeRequestedAt ? ex0 : null;
+    const tail = h.stderr().slice(-3000);
+    const rep = sanitizerReport(h.stderr());
+    assert.equal(rep, null, `sanitizer report from the bridge:\n${rep}`);
+    assert.deepEqual(badJsonLines(h.stdoutLines), [], 'stdout had non-JSON-RPC lines');
+    const ex = h.transport.exitInfo;
+    assert.ok(!diedEarly, `the bridge died during the test: ${JSON.stringify(diedEarly)}; stderr: ${tail}`);
+    assert.ok(ex && ex.code === 0 && ex.signal === null,
+      `bridge exit after stdin EOF: ${JSON.stringify(ex)}; stderr: ${tail}`);
+  });
+}
+
+/** Text of a CallToolResult's content blocks, joined with "\n". */
+export function resultText(r) {
+  return (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+}
+
+// ------------------------------------------------------------ raw bridge
+
+/**
+ * The bridge as a plain child process: write any bytes, read JSON lines.
+ */
+export class RawBridge {
+  constructor(args, { env = {} } = {}) {
+    requireBridge();
+    this.args = args;
+    this.lines = [];
+    this.messages = []; // parsed lines (undefined for a line that is not JSON)
+    this.stderr = '';
+    this._waiters = new Set();
+    this.proc = spawn(BRIDGE, args, { env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stdin.on('error', () => {}); // EPIPE after the bridge exits
+    this.spawnError = null;
+    this.proc.on('error', (e) => { this.spawnError = e; });
+    this.proc.stdout.on('data', lineSplitter((line) => {
+      this.lines.push(line);
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        msg = undefined;
+      }
+      this.messages.push(msg);
+      if (DEBUG) process.stderr.write(`[raw stdout] ${line.slice(0, 400)}\n`);
+      for (const w of this._waiters) w();
+    }));
+    this.proc.stderr.on('data', (d) => {
+      this.stderr += d.toString();
+      if (DEBUG) process.stderr.write(`[raw stderr] ${d}`);
+    });
+    this.exitInfo = null;
+    this.exited = new Promise((resolve) => {
+      this.proc.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal, at: Date.now() };
+        for (const w of this._waiters) w();
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  get alive() {
+    return this.exitInfo === null;
+  }
+
+  write(data) {
+    if (DEBUG) process.stderr.write(`[raw stdin] ${String(data).slice(0, 300)}\n`);
+    return new Promise((resolve) => {
+      if (!this.proc.stdin.writable) return resolve(false);
+      this.proc.stdin.write(data, () => resolve(true));
+    });
+  }
+
+  send(obj) {
+    return this.write(`${JSON.stringify(obj)}\n`);
+  }
+
+  /**
+   * Waits for the first message (from index `from`) matching `pred`; resolves
+   * with it, rejects after `timeout` ms or when the bridge exits first.
+   */
+  waitFor(pred, { timeout = 5000, from = 0, label = 'message' } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        for (let i = from; i < this.messages.length; i++) {
+          const m = this.messages[i];
+          if (m !== undefined && pred(m)) {
+            done();
+            resolve(m);
+            return true;
+          }
+        }
+        if (this.exitInfo) {
+          done();
+          reject(new Error(`bridge exited (${JSON.stringify(this.exitInfo)}) while waiting for ${label}; ` +
+            `stderr: ${this.stderr.slice(-2000)}`));
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${label} within ${timeout} ms; stdout so far: ` +
+          `${this.lines.slice(-10).map((l) => l.slice(0, 300)).join(' | ')}; stderr: ${this.stderr.slice(-2000)}`));
+      }, timeout);
+      const done = () => {
+        clearTimeout(timer);
+        this._waiters.delete(check);
+      };
+      if (!check()) this._waiters.add(check);
+    });
+  }
+
+  /** The response (result or error) with this id. */
+  response(id, opts = {}) {
+    return this.waitFor((m) => isResponse(m) && sameId(m.id, id),
+      { label: `response to id ${JSON.stringify(id)}`, ...opts });
+  }
+
+  /** Sends a request and waits for its response. */
+  async request(obj, opts = {}) {
+    await this.send(obj);
+    return this.response(obj.id, opts);
+  }
+
+  /** Responses with id null received so far, from index `from`. */
+  nullIdErrors(from = 0) {
+    return this.messages.slice(from).filter((m) => isResponse(m) && m.id === null);
+  }
+
+  /** initialize + notifications/initialized; resolves with the initialize response. */
+  async initialize(protocolVersion = '2025-11-25', { id = 'init', capabilities = {}, clientInfo } = {}) {
+    const r = await this.request({
+      jsonrpc: '2.0', id, method: 'initialize',
+      params: { protocolVersion, capabilities, clientInfo: clientInfo ?? { name: 'raw-ide', version: '1.0.0' } },
+    }, { timeout: 10000 });
+    if (r.result) await this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return r;
+  }
+
+  closeStdin() {
+    this.proc.stdin.end();
+  }
+
+  kill(signal = 'SIGTERM') {
+    if (this.alive) this.proc.kill(signal);
+  }
+
+  /**
+   * Cleanup: closes stdin, gives the bridge 1.5 s to exit, then SIGKILL.
+   * Throws if the bridge printed a sanitizer report.
+   */
+  async dispose() {
+    if (this.alive) {
+      this.closeStdin();
+      const r = await Promise.race([this.exited, sleep(1500).then(() => null)]);
+      if (!r) {
+        this.proc.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    const rep = sanitizerReport(this.stderr);
+    if (rep) throw new Error(`sanitizer report from the bridge:\n${rep}`);
+  }
+}
+
+export function isResponse(m) {
+  return m && typeof m === 'object' && !('method' in m) && ('result' in m || 'error' in m);
+}
+
+function sameId(a, b) {
+  return typeof a === typeof b && a === b;
+}
+
+/** Spawns `mcp-bridge run --url URL args...` as a RawBridge. */
+export function rawBridge(url, args = [], opts = {}) {
+  return new RawBridge(['run', '--url', url, ...args], opts);
+}
+
+/** Runs the bridge with `args` to completion (for CLI errors): {code, signal, stdout, stderr, ms}. */
+export async function runBridge(args, { env = {}, timeout = 5000, stdin = '' } = {}) {
+  requireBridge();
+  const started = Date.now();
+  const proc = spawn(BRIDGE, args, { env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  proc.stdin.on('error', () => {});
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => { stdout += d; });
+  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stdin.end(stdin);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeout);
+  const { code, signal } = await new Promise((resolve) => proc.once('close', (c, s) => resolve({ code: c, signal: s })));
+  clearTimeout(timer);
+  return { code, signal, stdout, stderr, ms: Date.now() - started };
+}
