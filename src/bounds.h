@@ -27,6 +27,13 @@
 /* An IDE that takes nothing from a full stdout queue this long is gone. */
 #define BOUNDS_STDOUT_STALL_MS (120 * 1000)
 
+/*
+ * Deepest JSON nesting accepted in a message. jsmn closes a container by
+ * walking up the parent links, so its cost grows with length x depth:
+ * 100,000 nested arrays took seconds before this cap.
+ */
+#define BOUNDS_MAX_DEPTH 128
+
 /* JSON tokens in one message that the peek parser will accept. */
 #define BOUNDS_MAX_TOKENS (4u * 1024 * 1024)
 

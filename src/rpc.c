@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * rpc: jsmn tokenises; this file checks what jsmn leaves loose (object
- * keys must be strings followed by a value, primitives must be
- * true/false/null or numbers, one value per text) and walks the tokens.
+ * rpc: a strict one-pass syntax check first (jsmn leaves commas, colons,
+ * numbers and trailing bytes loose, and is slow on deep nesting), then
+ * jsmn tokenises and this file walks the tokens.
  */
 #include "rpc.h"
 
@@ -90,49 +90,146 @@ tokenize(struct rpc *r)
 	return 0;
 }
 
-static int
-valid_primitive(const char *s, size_t n)
+static size_t
+skip_ws(const char *s, size_t i, size_t n)
 {
-	size_t i = 0;
-
-	if ((n == 4 && memcmp(s, "true", 4) == 0) ||
-	    (n == 5 && memcmp(s, "false", 5) == 0) ||
-	    (n == 4 && memcmp(s, "null", 4) == 0))
-		return 1;
-	if (i < n && s[i] == '-')
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+	    s[i] == '\n'))
 		i++;
-	if (i == n || s[i] < '0' || s[i] > '9' || (s[i] == '0' && i + 1 < n &&
-	    s[i + 1] >= '0' && s[i + 1] <= '9'))
-		return 0;
-	for (; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || strchr(".eE+-", s[i])))
-			return 0;
-	return 1;
+	return i;
 }
 
-/* What jsmn does not check: one root, key/value shape, primitives. */
 static int
-check_tokens(const struct rpc *r)
+is_digit(char c)
 {
-	size_t end = (size_t)r->tok[0].end;
+	return c >= '0' && c <= '9';
+}
 
-	for (; end < r->len; end++)
-		if (!strchr(" \t\r\n", r->js[end]))
-			return -1;
-	for (unsigned int i = 0; i < r->ntok; i++) {
-		const jsmntok_t *t = &r->tok[i];
+static int
+is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
-		if (t->type == JSMN_PRIMITIVE && !valid_primitive(r->js +
-		    t->start, (size_t)(t->end - t->start)))
-			return -1;
-		if (t->parent >= 0 && r->tok[t->parent].type == JSMN_OBJECT &&
-		    (t->type != JSMN_STRING || t->size != 1))
-			return -1;
-		if (t->type == JSMN_STRING && (t->size > 1 || (t->size == 1 &&
-		    (t->parent < 0 || r->tok[t->parent].type != JSMN_OBJECT))))
-			return -1;
+/* Index after the string whose quote is at s[i], or 0 if invalid. */
+static size_t
+scan_string(const char *s, size_t i, size_t n)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '"')
+			return i + 1;
+		if ((unsigned char)s[i] < 0x20)
+			return 0;
+		if (s[i] != '\\')
+			continue;
+		if (++i == n)
+			return 0;
+		if (s[i] == 'u') {
+			for (int k = 0; k < 4; k++)
+				if (++i == n || !is_hex(s[i]))
+					return 0;
+		} else if (memchr("\"\\/bfnrt", s[i], 8) == NULL) {
+			return 0;
+		}
 	}
 	return 0;
+}
+
+/* Index after the number or literal at s[i], or 0 if invalid. */
+static size_t
+scan_primitive(const char *s, size_t i, size_t n)
+{
+	static const char *const lit[] = {"true", "false", "null"};
+	size_t d;
+
+	for (int k = 0; k < 3; k++) {
+		size_t l = strlen(lit[k]);
+
+		if (s[i] == lit[k][0])
+			return n - i >= l && memcmp(s + i, lit[k], l) == 0 ?
+			    i + l : 0;
+	}
+	if (s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0') {
+		i++;
+	} else {
+		for (d = i; i < n && is_digit(s[i]); i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && s[i] == '.') {
+		for (d = ++i; i < n && is_digit(s[i]); i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = i; i < n && is_digit(s[i]); i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i;
+}
+
+/*
+ * What jsmn leaves loose, checked in one pass before it runs: exactly one
+ * JSON value (RFC 8259: commas, colons, numbers, literals, escapes, no
+ * raw control characters or NUL), nested at most BOUNDS_MAX_DEPTH deep.
+ */
+static int
+check_syntax(const char *s, size_t n)
+{
+	enum { S_VALUE, S_KEY, S_AFTER } st = S_VALUE;
+	char close[BOUNDS_MAX_DEPTH]; /* '}' or ']' for each open container */
+	size_t depth = 0, i = 0;
+
+	for (;;) {
+		i = skip_ws(s, i, n);
+		if (st == S_AFTER && depth == 0)
+			return i == n ? 0 : -1;
+		if (i == n)
+			return -1;
+		if (st == S_AFTER) {
+			if (s[i] == ',')
+				st = close[depth - 1] == '}' ? S_KEY : S_VALUE;
+			else if (s[i] == close[depth - 1])
+				depth--;
+			else
+				return -1;
+			i++;
+		} else if (st == S_KEY) {
+			if (s[i] != '"' || (i = scan_string(s, i, n)) == 0)
+				return -1;
+			i = skip_ws(s, i, n);
+			if (i == n || s[i] != ':')
+				return -1;
+			i++;
+			st = S_VALUE;
+		} else if (s[i] == '{' || s[i] == '[') {
+			if (depth == BOUNDS_MAX_DEPTH)
+				return -1;
+			close[depth++] = s[i] == '{' ? '}' : ']';
+			i = skip_ws(s, i + 1, n);
+			if (i < n && s[i] == close[depth - 1]) {
+				depth--;
+				i++;
+				st = S_AFTER;
+			} else {
+				st = close[depth - 1] == '}' ? S_KEY : S_VALUE;
+			}
+		} else {
+			i = s[i] == '"' ? scan_string(s, i, n) :
+			    scan_primitive(s, i, n);
+			if (i == 0)
+				return -1;
+			st = S_AFTER;
+		}
+	}
 }
 
 /* Value token of `key` in the object at token o, or -1. */
@@ -221,12 +318,40 @@ check_version(const struct rpc *r)
 	    memcmp(r->js + r->tok[v].start, "2.0", 3) == 0 ? 0 : -1;
 }
 
+/*
+ * 1 if a member that routing depends on appears twice at the top level:
+ * the bridge would route on the first while the peer reads the last.
+ */
+static int
+duplicate_members(const struct rpc *r)
+{
+	static const char *const keys[] = {"jsonrpc", "id", "method",
+	    "result", "error", "params"};
+	int seen[6] = {0};
+	unsigned int i = 1;
+
+	for (int k = 0; k < r->tok[0].size && i < r->ntok; k++) {
+		const jsmntok_t *t = &r->tok[i];
+		size_t len = (size_t)(t->end - t->start);
+
+		for (int j = 0; j < 6; j++)
+			if (strlen(keys[j]) == len &&
+			    memcmp(r->js + t->start, keys[j], len) == 0 &&
+			    seen[j]++)
+				return 1;
+		i = skip(r, i + 1);
+	}
+	return 0;
+}
+
 static int
 classify(struct rpc *r)
 {
 	enum rpc_type idt;
 	int res;
 
+	if (duplicate_members(r))
+		return invalid(r, "a JSON-RPC member appears twice");
 	r->id_tok = member(r, 0, "id");
 	r->method_tok = member(r, 0, "method");
 	r->error_tok = member(r, 0, "error");
@@ -241,8 +366,10 @@ classify(struct rpc *r)
 		return invalid(r, "not JSON-RPC 2.0 (\"jsonrpc\": \"2.0\" "
 		    "missing)");
 	if (r->method_tok >= 0) {
-		if (r->tok[r->method_tok].type != JSMN_STRING)
+		if (r->tok[r->method_tok].type != JSMN_STRING) {
+			r->method_tok = -1;
 			return invalid(r, "method must be a string");
+		}
 		r->kind = r->id_tok >= 0 ? RPC_REQUEST : RPC_NOTIFICATION;
 		return 0;
 	}
@@ -258,6 +385,8 @@ classify(struct rpc *r)
 int
 rpc_parse(struct rpc *r, const char *js, size_t len)
 {
+	char root;
+
 	r->js = js;
 	r->len = len;
 	r->ntok = 0;
@@ -268,8 +397,16 @@ rpc_parse(struct rpc *r, const char *js, size_t len)
 		r->reason = "message is not valid UTF-8";
 		return RPC_PARSE_ERROR;
 	}
-	if (tokenize(r) == -1 || check_tokens(r) == -1)
+	if (check_syntax(js, len) == -1)
 		return RPC_PARSE_ERROR;
+	/* jsmn (strict) cannot end the text on a bare number or literal. */
+	root = js[skip_ws(js, 0, len)];
+	if (root != '{' && root != '[')
+		return invalid(r, "not a JSON-RPC message (not an object)");
+	if (tokenize(r) == -1) {
+		r->reason = "too many JSON tokens";
+		return RPC_PARSE_ERROR;
+	}
 	if (r->tok[0].type == JSMN_ARRAY) {
 		if (r->tok[0].size == 0)
 			return invalid(r, "empty batch");
