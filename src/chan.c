@@ -13,25 +13,25 @@
 #include "xmem.h"
 
 /* Hard cap of the queue: the high mark plus room for big messages. */
-#define CHAN_QUEUE_MAX (BOUNDS_STDOUT_HIGH + 2 * (size_t)BOUNDS_MAX_LINE)
+#define CHAN_QUEUE_MAX  (BOUNDS_STDOUT_HIGH + 2 * (size_t)BOUNDS_MAX_LINE)
 #define CHAN_READ_CHUNK (64 * 1024)
 
 struct chan {
 	struct loop *loop;
-	struct chan_cbs cbs;        /* owner's callbacks */
-	void *arg;                  /* passed to them */
-	int in, out;                /* stdin and stdout */
-	int in_flags, out_flags;    /* original fcntl flags */
-	struct loop_watch *win;     /* stdin watch, NULL after EOF */
-	struct loop_watch *wout;    /* stdout watch */
-	struct frame *frame;        /* stdin framing */
-	char *q;                    /* output queue bytes */
-	size_t qhead, qlen, qcap;   /* unsent = q[qhead, qlen) */
-	int congested;              /* above the high mark */
-	int dead;                   /* stdout unusable */
-	int eof;                    /* on_eof was called */
-	struct loop_timer *stall;   /* no-progress timer */
-	char *scratch;              /* compaction buffer */
+	struct chan_cbs cbs;      /* owner's callbacks */
+	void *arg;                /* passed to them */
+	int in, out;              /* stdin and stdout */
+	int in_flags, out_flags;  /* original fcntl flags */
+	struct loop_watch *win;   /* stdin watch, NULL after EOF */
+	struct loop_watch *wout;  /* stdout watch */
+	struct frame *frame;      /* stdin framing */
+	char *q;                  /* output queue bytes */
+	size_t qhead, qlen, qcap; /* unsent = q[qhead, qlen) */
+	int congested;            /* above the high mark */
+	int dead;                 /* stdout unusable */
+	int eof;                  /* on_eof was called */
+	struct loop_timer *stall; /* no-progress timer */
+	char *scratch;            /* compaction buffer */
 	size_t scratch_cap;
 	char rbuf[CHAN_READ_CHUNK]; /* stdin read buffer */
 };
@@ -226,8 +226,8 @@ on_readable(void *arg, int fd, int events)
 	ssize_t n;
 
 	n = read(fd, c->rbuf, sizeof(c->rbuf));
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
+	if (n == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n <= 0) {
 		if (n == -1)
@@ -239,8 +239,7 @@ on_readable(void *arg, int fd, int events)
 }
 
 struct chan *
-chan_new(struct loop *l, int in, int out, const struct chan_cbs *cbs,
-    void *arg)
+chan_new(struct loop *l, int in, int out, const struct chan_cbs *cbs, void *arg)
 {
 	struct chan *c = x_calloc(1, sizeof(*c));
 

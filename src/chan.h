@@ -21,8 +21,8 @@
 
 struct chan_cbs {
 	/* One line from the IDE (borrowed for the call). */
-	void (*on_line)(void *arg, enum frame_status st, const char *line,
-	    size_t len);
+	void (*on_line)(
+	    void *arg, enum frame_status st, const char *line, size_t len);
 	/* stdin reached EOF (or failed). Called once. */
 	void (*on_eof)(void *arg);
 	/* The stdout queue crossed the high (1) or low (0) watermark. */
@@ -37,8 +37,8 @@ struct chan;
  * New channel on `in` and `out` (made non-blocking; restored by
  * chan_free). `cbs` is copied; `arg` is passed to every callback.
  */
-struct chan *chan_new(struct loop *l, int in, int out,
-    const struct chan_cbs *cbs, void *arg);
+struct chan *chan_new(
+    struct loop *l, int in, int out, const struct chan_cbs *cbs, void *arg);
 
 /* Frees; sets *cp to NULL; NULL is fine. Unwritten output is lost. */
 void chan_free(struct chan **cp);

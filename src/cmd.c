@@ -6,24 +6,26 @@
 #include <string.h>
 
 struct cmd {
-	const char *name;              /* subcommand */
+	const char *name; /* subcommand */
 	int (*fn)(int argc, char **argv);
-	const char *summary;           /* one line for --help */
+	const char *summary; /* one line for --help */
 };
 
 /* Keep sorted by name. */
 static const struct cmd cmds[] = {
-	{"run", cmd_run, "serve MCP on stdio, relayed to a hosted server"},
+	{ "run", cmd_run, "serve MCP on stdio, relayed to a hosted server" },
 };
 
 void
 cmd_usage(FILE *f)
 {
-	fprintf(f, "usage: mcp-bridge [--version] [--help] <command> "
+	fprintf(f,
+	    "usage: mcp-bridge [--version] [--help] <command> "
 	    "[<args>]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\n'mcp-bridge <command> --help' shows a command's "
+	fprintf(f,
+	    "\n'mcp-bridge <command> --help' shows a command's "
 	    "options.\n");
 }
 
@@ -36,7 +38,8 @@ cmd_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'mcp-bridge %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+	fprintf(stderr, " (see 'mcp-bridge %s%s--help')\n", cmd ? cmd : "",
+	    cmd ? " " : "");
 	return CMD_USAGE;
 }
 

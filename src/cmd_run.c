@@ -31,14 +31,14 @@
 #include "url.h"
 
 struct run_opts {
-	const char *url;        /* hosted server endpoint */
+	const char *url;         /* hosted server endpoint */
 	struct hdrlist *headers; /* extra headers (owned) */
-	const char *cacert;     /* extra CA bundle */
-	const char *log_file;   /* log destination instead of stderr */
+	const char *cacert;      /* extra CA bundle */
+	const char *log_file;    /* log destination instead of stderr */
 	enum log_level level;
-	long long connect_s;    /* connect timeout */
-	long long idle_s;       /* request idle timeout, 0 = none */
-	long long max_s;        /* request hard limit, 0 = none */
+	long long connect_s; /* connect timeout */
+	long long idle_s;    /* request idle timeout, 0 = none */
+	long long max_s;     /* request hard limit, 0 = none */
 };
 
 struct run {
@@ -96,25 +96,27 @@ enum {
 };
 
 static const struct option run_longopts[] = {
-	{"url", required_argument, NULL, 'u'},
-	{"header", required_argument, NULL, 'H'},
-	{"header-file", required_argument, NULL, OPT_HEADER_FILE},
-	{"cacert", required_argument, NULL, OPT_CACERT},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"log-file", required_argument, NULL, OPT_LOG_FILE},
-	{"connect-timeout", required_argument, NULL, OPT_CONNECT},
-	{"request-timeout", required_argument, NULL, OPT_IDLE},
-	{"max-request-time", required_argument, NULL, OPT_MAX},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	{ "url", required_argument, NULL, 'u' },
+	{ "header", required_argument, NULL, 'H' },
+	{ "header-file", required_argument, NULL, OPT_HEADER_FILE },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT },
+	{ "request-timeout", required_argument, NULL, OPT_IDLE },
+	{ "max-request-time", required_argument, NULL, OPT_MAX },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static int
 seconds(const char *flag, const char *arg, long long *out)
 {
 	if (str_tonum(arg, 0, 7 * 24 * 3600, out) == -1)
-		return cmd_usage_error("run", "%s takes whole seconds (0 to "
-		    "604800), not '%s'", flag, arg);
+		return cmd_usage_error("run",
+		    "%s takes whole seconds (0 to "
+		    "604800), not '%s'",
+		    flag, arg);
 	return 0;
 }
 
@@ -141,7 +143,8 @@ apply_opt(struct run_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &o->level) == -1)
-			return cmd_usage_error("run", "--log-level must be "
+			return cmd_usage_error("run",
+			    "--log-level must be "
 			    "error, warn, info or debug");
 		return 0;
 	case OPT_LOG_FILE:
@@ -168,14 +171,16 @@ check_cacert(const char *path)
 	FILE *f;
 
 	if ((f = fopen(path, "re")) == NULL)
-		return cmd_usage_error("run", "--cacert %s: %s", path,
-		    strerror(errno));
+		return cmd_usage_error(
+		    "run", "--cacert %s: %s", path, strerror(errno));
 	while (!found && fgets(line, sizeof(line), f) != NULL)
 		found = strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
 	fclose(f);
 	if (!found)
-		return cmd_usage_error("run", "--cacert %s: no PEM certificate "
-		    "in it", path);
+		return cmd_usage_error("run",
+		    "--cacert %s: no PEM certificate "
+		    "in it",
+		    path);
 	return 0;
 }
 
@@ -201,17 +206,19 @@ parse_args(int argc, char **argv, struct run_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "u:H:h", run_longopts, NULL)) !=
-	    -1) {
+	while (
+	    (c = getopt_long(argc, argv, "u:H:h", run_longopts, NULL)) != -1) {
 		if (c == '?' || c == ':')
-			return cmd_usage_error("run", "unknown option or missing "
-			    "value: '%s'", argv[optind - 1]);
+			return cmd_usage_error("run",
+			    "unknown option or missing "
+			    "value: '%s'",
+			    argv[optind - 1]);
 		if ((rc = apply_opt(o, c, optarg)) != 0)
 			return rc;
 	}
 	if (optind < argc)
-		return cmd_usage_error("run", "unexpected argument '%s'",
-		    argv[optind]);
+		return cmd_usage_error(
+		    "run", "unexpected argument '%s'", argv[optind]);
 	if (o->url == NULL)
 		return cmd_usage_error("run", "--url is required");
 	if (url_check_upstream(o->url, err, sizeof(err)) == -1)
@@ -336,22 +343,22 @@ static const struct router_cbs run_router_cbs = {
 static int
 serve(struct run_opts *o)
 {
-	struct http_opts ho = {o->cacert, o->connect_s * 1000};
-	struct upstream_opts uo = {o->url, o->headers, o->idle_s * 1000,
-	    o->max_s * 1000};
-	struct run r = {0};
+	struct http_opts ho = { o->cacert, o->connect_s * 1000 };
+	struct upstream_opts uo = { o->url, o->headers, o->idle_s * 1000,
+		o->max_s * 1000 };
+	struct run r = { 0 };
 
 	r.loop = loop_new();
 	if (loop_catch_signals(r.loop, on_signal, &r) == -1 ||
 	    loop_hook_add(r.loop, before_poll, &r) == -1 ||
 	    (r.http = http_new(r.loop, &ho)) == NULL ||
-	    (r.router = router_new(r.loop, r.http, &uo, &run_router_cbs,
-		&r)) == NULL) {
+	    (r.router = router_new(r.loop, r.http, &uo, &run_router_cbs, &r)) ==
+	        NULL) {
 		r.rc = CMD_FAIL;
 		goto out;
 	}
-	r.chan = chan_new(r.loop, STDIN_FILENO, STDOUT_FILENO, &run_chan_cbs,
-	    &r);
+	r.chan =
+	    chan_new(r.loop, STDIN_FILENO, STDOUT_FILENO, &run_chan_cbs, &r);
 	/* The query may hold an API key: log the URL without it. */
 	log_info("relaying stdio to %.*s", (int)strcspn(o->url, "?#"), o->url);
 	if (loop_run(r.loop) == -1)
@@ -367,7 +374,7 @@ out:
 int
 cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {0};
+	struct run_opts o = { 0 };
 	int rc;
 
 	o.level = LOG_WARN;

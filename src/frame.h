@@ -30,8 +30,8 @@ enum frame_status {
  * The callback must not call frame_feed() or frame_free() on the same
  * frame. For FRAME_TOO_LONG, `line` is NULL and `len` the bytes dropped.
  */
-typedef void frame_cb(void *arg, enum frame_status st, const char *line,
-    size_t len);
+typedef void
+frame_cb(void *arg, enum frame_status st, const char *line, size_t len);
 
 struct frame;
 
@@ -42,8 +42,8 @@ struct frame *frame_new(size_t max_line);
 void frame_free(struct frame **fp);
 
 /* Feeds `n` bytes; calls `cb` for each line they complete. */
-void frame_feed(struct frame *f, const char *data, size_t n, frame_cb *cb,
-    void *arg);
+void frame_feed(
+    struct frame *f, const char *data, size_t n, frame_cb *cb, void *arg);
 
 /* At EOF: delivers a final line that had no terminator, if any. */
 void frame_finish(struct frame *f, frame_cb *cb, void *arg);

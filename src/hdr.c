@@ -23,8 +23,14 @@ struct hdrlist {
 };
 
 static const char *const reserved[] = {
-	"accept", "connection", "content-length", "content-type", "host",
-	"last-event-id", "mcp-protocol-version", "mcp-session-id",
+	"accept",
+	"connection",
+	"content-length",
+	"content-type",
+	"host",
+	"last-event-id",
+	"mcp-protocol-version",
+	"mcp-session-id",
 	"transfer-encoding",
 };
 
@@ -82,8 +88,10 @@ expand(const char *v, size_t n, struct buf *out, char *err, size_t errsz)
 		memcpy(name, v + i + 2, nl);
 		name[nl] = '\0';
 		if ((val = getenv(name)) == NULL) {
-			snprintf(err, errsz, "environment variable %s is not "
-			    "set", name);
+			snprintf(err, errsz,
+			    "environment variable %s is not "
+			    "set",
+			    name);
 			return -1;
 		}
 		if (buf_puts(out, val) == -1)
@@ -106,14 +114,17 @@ check_name(const char *name, size_t n, char *err, size_t errsz)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!is_tchar((unsigned char)name[i])) {
-			snprintf(err, errsz, "header name has an invalid "
+			snprintf(err, errsz,
+			    "header name has an invalid "
 			    "character");
 			return -1;
 		}
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
 		if (str_eq_nocase(name, n, reserved[i])) {
-			snprintf(err, errsz, "header %.*s is set by the bridge "
-			    "itself", (int)n, name);
+			snprintf(err, errsz,
+			    "header %.*s is set by the bridge "
+			    "itself",
+			    (int)n, name);
 			return -1;
 		}
 	return 0;
@@ -124,7 +135,8 @@ check_value(const char *v, size_t n, char *err, size_t errsz)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i] == '\r' || v[i] == '\n' || v[i] == '\0') {
-			snprintf(err, errsz, "header value contains CR, LF or "
+			snprintf(err, errsz,
+			    "header value contains CR, LF or "
 			    "NUL");
 			return -1;
 		}
@@ -132,8 +144,7 @@ check_value(const char *v, size_t n, char *err, size_t errsz)
 }
 
 static void
-push(struct hdrlist *l, const char *name, size_t nl, const char *val,
-    size_t vl)
+push(struct hdrlist *l, const char *name, size_t nl, const char *val, size_t vl)
 {
 	struct buf b;
 	char *line;
@@ -161,7 +172,8 @@ hdrlist_add_line(struct hdrlist *l, const char *line, char *err, size_t errsz)
 
 	buf_init(&exp, BOUNDS_MAX_HEADER_LINE);
 	if (l->n >= BOUNDS_MAX_HEADERS) {
-		snprintf(err, errsz, "more than %d headers", BOUNDS_MAX_HEADERS);
+		snprintf(
+		    err, errsz, "more than %d headers", BOUNDS_MAX_HEADERS);
 		goto out;
 	}
 	if ((colon = strchr(line, ':')) == NULL) {
@@ -189,8 +201,8 @@ out:
 }
 
 static int
-load_lines(struct hdrlist *l, FILE *f, const char *path, char *err,
-    size_t errsz)
+load_lines(
+    struct hdrlist *l, FILE *f, const char *path, char *err, size_t errsz)
 {
 	char line[BOUNDS_MAX_HEADER_LINE + 2], why[256];
 	int lineno = 0, rc = 0;
@@ -201,8 +213,8 @@ load_lines(struct hdrlist *l, FILE *f, const char *path, char *err,
 
 		lineno++;
 		if (n && line[n - 1] != '\n' && !feof(f)) {
-			snprintf(err, errsz, "%s:%d: line too long", path,
-			    lineno);
+			snprintf(
+			    err, errsz, "%s:%d: line too long", path, lineno);
 			rc = -1;
 			break;
 		}
@@ -255,8 +267,8 @@ int
 hdrlist_has(const struct hdrlist *l, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (str_eq_nocase(l->items[i].name, strlen(l->items[i].name),
-		    name))
+		if (str_eq_nocase(
+		        l->items[i].name, strlen(l->items[i].name), name))
 			return 1;
 	return 0;
 }

@@ -30,15 +30,15 @@ void hdrlist_free(struct hdrlist **lp);
  * BOUNDS_MAX_HEADERS. Returns 0, or -1 with a reason in `err` that never
  * contains the value.
  */
-int hdrlist_add_line(struct hdrlist *l, const char *line, char *err,
-    size_t errsz);
+int
+hdrlist_add_line(struct hdrlist *l, const char *line, char *err, size_t errsz);
 
 /*
  * Reads a header file (one header per line; blank lines and lines
  * starting with '#' are skipped). Returns 0, or -1 with "FILE:LINE: why".
  */
-int hdrlist_load_file(struct hdrlist *l, const char *path, char *err,
-    size_t errsz);
+int
+hdrlist_load_file(struct hdrlist *l, const char *path, char *err, size_t errsz);
 
 /* Adds "Authorization: Bearer <token>" unless an Authorization exists. */
 void hdrlist_add_bearer(struct hdrlist *l, const char *token, size_t len);

@@ -24,7 +24,7 @@
 #include "xmem.h"
 
 #define HTTP_MAX_RESP_HEADERS 32
-#define HTTP_MAX_REQ_HEADERS (BOUNDS_MAX_HEADERS + 8)
+#define HTTP_MAX_REQ_HEADERS  (BOUNDS_MAX_HEADERS + 8)
 
 struct resp_header {
 	char *name;  /* lower case */
@@ -32,13 +32,13 @@ struct resp_header {
 };
 
 struct http_req {
-	struct http *http;               /* owner */
-	struct http_req *prev, *next;    /* in http->reqs */
-	CURL *easy;                      /* the transfer */
-	const struct http_req_cbs *cbs;  /* owner's callbacks */
-	void *arg;                       /* passed to them */
+	struct http *http;                            /* owner */
+	struct http_req *prev, *next;                 /* in http->reqs */
+	CURL *easy;                                   /* the transfer */
+	const struct http_req_cbs *cbs;               /* owner's callbacks */
+	void *arg;                                    /* passed to them */
 	struct curl_slist hdrs[HTTP_MAX_REQ_HEADERS]; /* our own nodes */
-	char *owned[HTTP_MAX_REQ_HEADERS]; /* copied header lines */
+	char *owned[HTTP_MAX_REQ_HEADERS];            /* copied header lines */
 	int nhdrs, nowned;
 	struct resp_header resp[HTTP_MAX_RESP_HEADERS];
 	int nresp;
@@ -52,15 +52,15 @@ struct http_req {
 struct http {
 	struct loop *loop;
 	CURLM *multi;
-	struct loop_timer *timer;  /* curl's timeout */
-	struct http_req *reqs;     /* started or queued, not yet freed */
-	struct http_req **queue;   /* to add once curl returns */
+	struct loop_timer *timer; /* curl's timeout */
+	struct http_req *reqs;    /* started or queued, not yet freed */
+	struct http_req **queue;  /* to add once curl returns */
 	size_t nqueue, capqueue;
-	int in_curl;               /* inside curl_multi_socket_action */
-	int paused;                /* backpressure from the IDE side */
-	int dirty;                 /* cancelled requests await removal */
-	int unpause;               /* resume paused transfers before poll */
-	char *cacert;              /* extra CA bundle path */
+	int in_curl;  /* inside curl_multi_socket_action */
+	int paused;   /* backpressure from the IDE side */
+	int dirty;    /* cancelled requests await removal */
+	int unpause;  /* resume paused transfers before poll */
+	char *cacert; /* extra CA bundle path */
 	long connect_timeout_ms;
 };
 
@@ -323,10 +323,11 @@ set_common(struct http *h, struct http_req *r)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 15L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "mcp-bridge/" MCP_BRIDGE_VERSION);
+	curl_easy_setopt(
+	    e, CURLOPT_USERAGENT, "mcp-bridge/" MCP_BRIDGE_VERSION);
 	if (h->connect_timeout_ms > 0)
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-		    h->connect_timeout_ms);
+		curl_easy_setopt(
+		    e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
 	if (h->cacert) {
 		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, h);
@@ -486,8 +487,8 @@ done_error(struct http_req *r, CURLcode rc)
 	if (rc == CURLE_OK)
 		return NULL;
 	if (r->errbuf[0] == '\0')
-		snprintf(r->errbuf, sizeof(r->errbuf), "%s",
-		    curl_easy_strerror(rc));
+		snprintf(
+		    r->errbuf, sizeof(r->errbuf), "%s", curl_easy_strerror(rc));
 	return r->errbuf;
 }
 
@@ -502,7 +503,8 @@ reap(struct http *h)
 	while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		curl_easy_getinfo(
+		    m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		if (!r->cancelled) {
 			CURLcode rc = m->data.result;
 
@@ -554,8 +556,8 @@ const char *
 http_req_resp_header(const struct http_req *r, const char *name)
 {
 	for (int i = 0; i < r->nresp; i++)
-		if (str_eq_nocase(r->resp[i].name, strlen(r->resp[i].name),
-		    name))
+		if (str_eq_nocase(
+		        r->resp[i].name, strlen(r->resp[i].name), name))
 			return r->resp[i].value;
 	return NULL;
 }

@@ -119,7 +119,7 @@ idmap_del(struct idmap *m, int64_t key)
 	m->n--;
 	/* Shift back any entry that probed past the freed slot. */
 	for (j = (i + 1) & (m->cap - 1); m->slots[j].val != NULL;
-	    j = (j + 1) & (m->cap - 1)) {
+	     j = (j + 1) & (m->cap - 1)) {
 		home = hash(m->slots[j].key, m->cap);
 		if (((j - home) & (m->cap - 1)) >= ((j - i) & (m->cap - 1))) {
 			m->slots[i] = m->slots[j];

@@ -58,8 +58,8 @@ log_open_file(const char *path)
 {
 	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
 		log_error("cannot open log file %s: %s", path, strerror(errno));
 		return -1;
@@ -78,8 +78,8 @@ log_close(void)
 }
 
 void
-log_write(enum log_level level, const char *file, int line, const char *fmt,
-    ...)
+log_write(
+    enum log_level level, const char *file, int line, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -97,8 +97,8 @@ log_write(enum log_level level, const char *file, int line, const char *fmt,
 	if ((size_t)n >= sizeof(buf) - 64)
 		n = (int)sizeof(buf) - 64;
 	if (threshold >= LOG_DEBUG)
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, " [%s:%d]",
-		    file, line);
+		n += snprintf(
+		    buf + n, sizeof(buf) - (size_t)n, " [%s:%d]", file, line);
 	/* A message must stay one line: fold any newline. */
 	for (int i = 0; i < n; i++)
 		if (buf[i] == '\n' || buf[i] == '\r')

@@ -115,8 +115,8 @@ loop_watch_add(struct loop *l, int fd, int events, loop_fd_cb *cb, void *arg)
 
 	if (l->nwatches == l->capwatches) {
 		l->capwatches = l->capwatches ? l->capwatches * 2 : 16;
-		l->watches = x_realloc(l->watches,
-		    l->capwatches * sizeof(*l->watches));
+		l->watches =
+		    x_realloc(l->watches, l->capwatches * sizeof(*l->watches));
 	}
 	w = x_calloc(1, sizeof(*w));
 	w->loop = l;
@@ -267,8 +267,8 @@ loop_catch_signals(struct loop *l, loop_cb *cb, void *arg)
 	l->sigcb = cb;
 	l->sigarg = arg;
 	sig_fd = l->sigpipe[1];
-	l->sigwatch = loop_watch_add(l, l->sigpipe[0], LOOP_READ,
-	    drain_signals, l);
+	l->sigwatch =
+	    loop_watch_add(l, l->sigpipe[0], LOOP_READ, drain_signals, l);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -345,8 +345,9 @@ fill_pollfds(struct loop *l)
 		if (w->dead)
 			continue;
 		l->pfds[n].fd = w->fd;
-		l->pfds[n].events = (short)((w->events & LOOP_READ ? POLLIN :
-		    0) | (w->events & LOOP_WRITE ? POLLOUT : 0));
+		l->pfds[n].events =
+		    (short)((w->events & LOOP_READ ? POLLIN : 0) |
+		        (w->events & LOOP_WRITE ? POLLOUT : 0));
 		l->pfds[n].revents = 0;
 		l->pmap[n] = w;
 		n++;

@@ -35,8 +35,8 @@ struct loop *loop_new(void);
 void loop_free(struct loop **lp);
 
 /* Watches `fd` for `events` (0 allowed); new watch owned by the loop. */
-struct loop_watch *loop_watch_add(struct loop *l, int fd, int events,
-    loop_fd_cb *cb, void *arg);
+struct loop_watch *
+loop_watch_add(struct loop *l, int fd, int events, loop_fd_cb *cb, void *arg);
 
 /* Changes the events of a watch. */
 void loop_watch_set(struct loop_watch *w, int events);

@@ -21,19 +21,19 @@
 #define ROUTER_MAX_BATCH 1024
 
 struct batch {
-	size_t expect; /* replies still to come */
-	size_t got;    /* replies gathered */
+	size_t expect;  /* replies still to come */
+	size_t got;     /* replies gathered */
 	struct buf out; /* "[" reply "," reply ... */
 };
 
 struct ide_req {
-	char *id;           /* the IDE's raw id text (owned) */
+	char *id; /* the IDE's raw id text (owned) */
 	size_t idlen;
 	struct batch *batch; /* gathered reply, or NULL */
 };
 
 struct srv_req {
-	char *id;    /* the server's raw id text (owned) */
+	char *id; /* the server's raw id text (owned) */
 	size_t idlen;
 };
 
@@ -41,13 +41,13 @@ struct router {
 	struct loop *loop;
 	struct router_cbs cbs;
 	void *arg;
-	struct upstream *up;     /* the hosted server */
-	struct rpc *rpc;         /* parser for IDE messages */
-	struct idmap *pending;   /* upstream id -> struct ide_req */
-	struct idmap *srvreq;    /* bridge id -> struct srv_req */
-	int64_t next_srv_id;     /* last bridge id given to the IDE */
-	struct buf scratch;      /* rewritten messages */
-	int batches_ok;          /* 2025-03-26 negotiated */
+	struct upstream *up;   /* the hosted server */
+	struct rpc *rpc;       /* parser for IDE messages */
+	struct idmap *pending; /* upstream id -> struct ide_req */
+	struct idmap *srvreq;  /* bridge id -> struct srv_req */
+	int64_t next_srv_id;   /* last bridge id given to the IDE */
+	struct buf scratch;    /* rewritten messages */
+	int batches_ok;        /* 2025-03-26 negotiated */
 };
 
 static void
@@ -150,16 +150,14 @@ static void
 ide_version(struct router *r, const char *js)
 {
 	char v[32];
-	struct rpc_span sp = rpc_get(r->rpc, "params", "protocolVersion",
-	    NULL);
+	struct rpc_span sp = rpc_get(r->rpc, "params", "protocolVersion", NULL);
 
 	r->batches_ok = rpc_span_str(js, sp, v, sizeof(v)) != NULL &&
 	    strcmp(v, "2025-03-26") == 0;
 }
 
 static void
-forward_request(struct router *r, struct batch *b, const char *js,
-    size_t len)
+forward_request(struct router *r, struct batch *b, const char *js, size_t len)
 {
 	struct rpc_span sp = rpc_id(r->rpc);
 	enum upstream_kind kind = UPSTREAM_REQUEST;
@@ -269,7 +267,7 @@ forward_response(struct router *r, const char *js, size_t len)
 		s = idmap_del(r->srvreq, id);
 	if (s == NULL) {
 		log_warn("IDE answered a request that is not pending; "
-		    "dropped");
+		         "dropped");
 		return;
 	}
 	if (rewrite(r, js, len, sp, s->id, s->idlen) == 0) {
@@ -316,8 +314,7 @@ handle(struct router *r, struct batch *b, const char *js, size_t len)
 
 /* Replies a batch will produce: requests and invalid items. */
 static size_t
-batch_expect(struct router *r, const char *js, struct rpc_span *items,
-    size_t n)
+batch_expect(struct router *r, const char *js, struct rpc_span *items, size_t n)
 {
 	size_t expect = 0;
 
@@ -340,8 +337,10 @@ handle_batch(struct router *r, const char *js, size_t len)
 	if (!r->batches_ok || n > ROUTER_MAX_BATCH) {
 		log_warn("IDE sent a batch that is not allowed here");
 		reply_error(r, NULL, NULL, 0, RPC_INVALID_REQUEST,
-		    n > ROUTER_MAX_BATCH ? "batch too large" : "JSON-RPC "
-		    "batches are only allowed in protocol revision 2025-03-26");
+		    n > ROUTER_MAX_BATCH ? "batch too large"
+		                         : "JSON-RPC "
+		                           "batches are only allowed in "
+		                           "protocol revision 2025-03-26");
 		return;
 	}
 	items = x_calloc(n, sizeof(*items));
@@ -371,8 +370,10 @@ router_input_too_long(struct router *r, size_t len)
 {
 	char why[128];
 
-	snprintf(why, sizeof(why), "message of %zu bytes is over the %u-byte "
-	    "limit; dropped", len, BOUNDS_MAX_LINE);
+	snprintf(why, sizeof(why),
+	    "message of %zu bytes is over the %u-byte "
+	    "limit; dropped",
+	    len, BOUNDS_MAX_LINE);
 	log_warn("IDE sent a %s", why);
 	reply_error(r, NULL, NULL, 0, RPC_INVALID_REQUEST, why);
 }
@@ -380,8 +381,7 @@ router_input_too_long(struct router *r, size_t len)
 /* -- hosted server -> IDE --------------------------------------------- */
 
 static void
-server_response(struct router *r, const char *js, size_t len,
-    struct rpc *msg)
+server_response(struct router *r, const char *js, size_t len, struct rpc *msg)
 {
 	struct rpc_span sp = rpc_id(msg);
 	struct ide_req *q = NULL;
@@ -405,8 +405,7 @@ server_response(struct router *r, const char *js, size_t len,
 }
 
 static void
-server_request(struct router *r, const char *js, size_t len,
-    struct rpc *msg)
+server_request(struct router *r, const char *js, size_t len, struct rpc *msg)
 {
 	struct rpc_span sp = rpc_id(msg);
 	struct srv_req *s;
@@ -441,8 +440,8 @@ find_srvreq(const struct router *r, const char *raw, size_t len)
 }
 
 static void
-server_notification(struct router *r, const char *js, size_t len,
-    struct rpc *msg)
+server_notification(
+    struct router *r, const char *js, size_t len, struct rpc *msg)
 {
 	struct rpc_span sp;
 	char num[24];
@@ -459,7 +458,8 @@ server_notification(struct router *r, const char *js, size_t len,
 	srv_req_free(idmap_del(r->srvreq, id));
 	snprintf(num, sizeof(num), "%lld", (long long)id);
 	if (rewrite(r, js, len, sp, num, strlen(num)) == 0)
-		r->cbs.send(r->arg, buf_data(&r->scratch), buf_len(&r->scratch));
+		r->cbs.send(
+		    r->arg, buf_data(&r->scratch), buf_len(&r->scratch));
 }
 
 static void

@@ -35,8 +35,7 @@ struct router;
  * borrowed). `cbs` is copied. NULL on failure.
  */
 struct router *router_new(struct loop *l, struct http *h,
-    const struct upstream_opts *up, const struct router_cbs *cbs,
-    void *arg);
+    const struct upstream_opts *up, const struct router_cbs *cbs, void *arg);
 
 /* Frees the router and its upstreams; sets *rp to NULL; NULL is fine. */
 void router_free(struct router **rp);

@@ -93,8 +93,8 @@ tokenize(struct rpc *r)
 static size_t
 skip_ws(const char *s, size_t i, size_t n)
 {
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
-	    s[i] == '\n'))
+	while (i < n &&
+	    (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
 		i++;
 	return i;
 }
@@ -139,15 +139,16 @@ scan_string(const char *s, size_t i, size_t n)
 static size_t
 scan_primitive(const char *s, size_t i, size_t n)
 {
-	static const char *const lit[] = {"true", "false", "null"};
+	static const char *const lit[] = { "true", "false", "null" };
 	size_t d;
 
 	for (int k = 0; k < 3; k++) {
 		size_t l = strlen(lit[k]);
 
 		if (s[i] == lit[k][0])
-			return n - i >= l && memcmp(s + i, lit[k], l) == 0 ?
-			    i + l : 0;
+			return n - i >= l && memcmp(s + i, lit[k], l) == 0
+			    ? i + l
+			    : 0;
 	}
 	if (s[i] == '-')
 		i++;
@@ -223,8 +224,8 @@ check_syntax(const char *s, size_t n)
 				st = close[depth - 1] == '}' ? S_KEY : S_VALUE;
 			}
 		} else {
-			i = s[i] == '"' ? scan_string(s, i, n) :
-			    scan_primitive(s, i, n);
+			i = s[i] == '"' ? scan_string(s, i, n)
+			                : scan_primitive(s, i, n);
 			if (i == 0)
 				return -1;
 			st = S_AFTER;
@@ -286,7 +287,7 @@ tok_type(const struct rpc *r, int i)
 static struct rpc_span
 span_of(const struct rpc *r, int i)
 {
-	struct rpc_span sp = {0, 0, RPC_T_NONE};
+	struct rpc_span sp = { 0, 0, RPC_T_NONE };
 
 	if (i < 0)
 		return sp;
@@ -314,8 +315,10 @@ check_version(const struct rpc *r)
 	int v = member(r, 0, "jsonrpc");
 
 	return v >= 0 && r->tok[v].type == JSMN_STRING &&
-	    r->tok[v].end - r->tok[v].start == 3 &&
-	    memcmp(r->js + r->tok[v].start, "2.0", 3) == 0 ? 0 : -1;
+	        r->tok[v].end - r->tok[v].start == 3 &&
+	        memcmp(r->js + r->tok[v].start, "2.0", 3) == 0
+	    ? 0
+	    : -1;
 }
 
 /*
@@ -325,9 +328,9 @@ check_version(const struct rpc *r)
 static int
 duplicate_members(const struct rpc *r)
 {
-	static const char *const keys[] = {"jsonrpc", "id", "method",
-	    "result", "error", "params"};
-	int seen[6] = {0};
+	static const char *const keys[] = { "jsonrpc", "id", "method", "result",
+		"error", "params" };
+	int seen[6] = { 0 };
 	unsigned int i = 1;
 
 	for (int k = 0; k < r->tok[0].size && i < r->ntok; k++) {
@@ -363,7 +366,8 @@ classify(struct rpc *r)
 		return invalid(r, "id must be a string or an integer");
 	}
 	if (check_version(r) == -1)
-		return invalid(r, "not JSON-RPC 2.0 (\"jsonrpc\": \"2.0\" "
+		return invalid(r,
+		    "not JSON-RPC 2.0 (\"jsonrpc\": \"2.0\" "
 		    "missing)");
 	if (r->method_tok >= 0) {
 		if (r->tok[r->method_tok].type != JSMN_STRING) {
@@ -374,7 +378,8 @@ classify(struct rpc *r)
 		return 0;
 	}
 	if ((res >= 0) == (r->error_tok >= 0) || r->id_tok < 0)
-		return invalid(r, "neither a request, a notification nor a "
+		return invalid(r,
+		    "neither a request, a notification nor a "
 		    "response");
 	if (r->error_tok >= 0 && r->tok[r->error_tok].type != JSMN_OBJECT)
 		return invalid(r, "error must be an object");
@@ -544,11 +549,11 @@ rpc_put_string(struct buf *out, const char *s)
 		return -1;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 		int rc;
 
 		if (c == '"' || c == '\\')
-			rc = buf_append(out, (char[]){'\\', (char)c}, 2);
+			rc = buf_append(out, (char[]){ '\\', (char)c }, 2);
 		else if (c < 0x20)
 			rc = buf_append(out, esc, 6);
 		else
@@ -566,7 +571,7 @@ rpc_error_reply(struct buf *out, const char *id, size_t idlen, int code,
 	if (buf_puts(out, "{\"jsonrpc\":\"2.0\",\"id\":") == -1 ||
 	    buf_append(out, id ? id : "null", id ? idlen : 4) == -1 ||
 	    buf_printf(out, ",\"error\":{\"code\":%d,\"message\":", code) ==
-		-1 ||
+	        -1 ||
 	    rpc_put_string(out, message) == -1 || buf_puts(out, "}}") == -1)
 		return -1;
 	return 0;

@@ -18,13 +18,13 @@
 #include "buf.h"
 
 /* JSON-RPC and MCP error codes the bridge emits. */
-#define RPC_PARSE_ERROR     -32700
-#define RPC_INVALID_REQUEST -32600
+#define RPC_PARSE_ERROR      -32700
+#define RPC_INVALID_REQUEST  -32600
 #define RPC_METHOD_NOT_FOUND -32601
-#define RPC_INVALID_PARAMS  -32602
-#define RPC_INTERNAL_ERROR  -32603
-#define RPC_UPSTREAM_ERROR  -32000 /* hosted server unreachable/failed */
-#define RPC_TIMEOUT_ERROR   -32001 /* request timed out (as the TS SDK) */
+#define RPC_INVALID_PARAMS   -32602
+#define RPC_INTERNAL_ERROR   -32603
+#define RPC_UPSTREAM_ERROR   -32000 /* hosted server unreachable/failed */
+#define RPC_TIMEOUT_ERROR    -32001 /* request timed out (as the TS SDK) */
 
 enum rpc_kind {
 	RPC_INVALID = 0,  /* not a JSON-RPC message (see rpc_parse) */
@@ -91,8 +91,7 @@ int rpc_is_error(const struct rpc *r);
  * rpc_get(r, "params", "_meta", "progressToken", NULL).
  * Returns a span with type RPC_T_NONE if any step is missing.
  */
-struct rpc_span rpc_get(const struct rpc *r, ...)
-    __attribute__((sentinel));
+struct rpc_span rpc_get(const struct rpc *r, ...) __attribute__((sentinel));
 
 /* Batch: number of elements and the span of element i. */
 size_t rpc_batch_len(const struct rpc *r);
@@ -105,15 +104,15 @@ int rpc_span_int(const char *js, struct rpc_span sp, int64_t *out);
  * Copies a string span's contents (no quotes) into `buf` when it has no
  * escapes and fits; returns buf or NULL.
  */
-const char *rpc_span_str(const char *js, struct rpc_span sp, char *buf,
-    size_t bufsz);
+const char *
+rpc_span_str(const char *js, struct rpc_span sp, char *buf, size_t bufsz);
 
 /*
  * Writes [js, js+len) into `out` with the bytes of `sp` replaced by
  * [rep, rep+rlen). Returns 0 or -1 (out's cap).
  */
-int rpc_splice(const char *js, size_t len, struct rpc_span sp,
-    const char *rep, size_t rlen, struct buf *out);
+int rpc_splice(const char *js, size_t len, struct rpc_span sp, const char *rep,
+    size_t rlen, struct buf *out);
 
 /* Appends `s` as a JSON string literal (quoted, escaped). */
 int rpc_put_string(struct buf *out, const char *s);

@@ -22,8 +22,8 @@ struct sse_event {
 	size_t type_len;
 	const char *data; /* borrowed; NUL-terminated, lines joined by \n */
 	size_t data_len;
-	const char *id;   /* borrowed; the last event id now in force */
-	size_t id_len;    /* 0 if none */
+	const char *id; /* borrowed; the last event id now in force */
+	size_t id_len;  /* 0 if none */
 };
 
 /*

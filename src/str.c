@@ -49,8 +49,8 @@ str_eq_nocase(const char *a, size_t n, const char *b)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (b[i] == '\0' || lower((unsigned char)a[i]) !=
-		    lower((unsigned char)b[i]))
+		if (b[i] == '\0' ||
+		    lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
 			return 0;
 	return b[i] == '\0';
 }

@@ -128,9 +128,11 @@ up_post_fail(struct post *p, int code, const char *why)
 static void
 send_cancelled(struct upstream *u, int64_t id, const char *reason)
 {
-	char *msg = x_asprintf("{\"jsonrpc\":\"2.0\",\"method\":"
+	char *msg = x_asprintf(
+	    "{\"jsonrpc\":\"2.0\",\"method\":"
 	    "\"notifications/cancelled\",\"params\":{\"requestId\":%lld,"
-	    "\"reason\":\"%s\"}}", (long long)id, reason);
+	    "\"reason\":\"%s\"}}",
+	    (long long)id, reason);
 
 	upstream_send(u, msg, strlen(msg), -1, UPSTREAM_NOTIFY);
 }
@@ -142,8 +144,10 @@ on_timeout(struct post *p, int64_t ms)
 	char why[128];
 	int64_t id = p->id;
 
-	snprintf(why, sizeof(why), "hosted server did not answer within "
-	    "%lld s", (long long)(ms / 1000));
+	snprintf(why, sizeof(why),
+	    "hosted server did not answer within "
+	    "%lld s",
+	    (long long)(ms / 1000));
 	log_warn("request %lld: %s", (long long)id, why);
 	up_post_fail(p, RPC_TIMEOUT_ERROR, why);
 	if (!u->closing)
@@ -194,8 +198,8 @@ add_headers(struct post *p, struct http_req *r, const char *accept)
 	if (p->body)
 		http_req_header(r, "Content-Type: application/json");
 	if (u->version[0] && p->kind != UPSTREAM_INITIALIZE) {
-		snprintf(line, sizeof(line), "MCP-Protocol-Version: %s",
-		    u->version);
+		snprintf(
+		    line, sizeof(line), "MCP-Protocol-Version: %s", u->version);
 		http_req_header(r, line);
 	}
 	p->had_session = u->session != NULL;
@@ -259,8 +263,8 @@ up_get_start(struct post *p)
 	}
 	p->in_get = 1;
 	add_headers(p, p->req, "Accept: text/event-stream");
-	if (last[0] && str_fmt(line, sizeof(line), "Last-Event-ID: %s",
-	    last) > 0)
+	if (last[0] &&
+	    str_fmt(line, sizeof(line), "Last-Event-ID: %s", last) > 0)
 		http_req_header(p->req, line);
 	http_req_start(p->req);
 }
@@ -351,7 +355,8 @@ handle_batch(struct post *p, const char *js, size_t len)
 
 	if (n > sizeof(items) / sizeof(items[0])) {
 		log_warn("hosted server sent a batch of %zu messages; "
-		    "dropped", n);
+		         "dropped",
+		    n);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -438,14 +443,16 @@ on_body(void *arg, const char *data, size_t n)
 		if ((rc = sse_feed(p->sse, data, n, on_event, p)) == 1)
 			return -1; /* p was freed */
 		if (rc == -1) {
-			up_post_fail(p, RPC_UPSTREAM_ERROR, "hosted server sent "
+			up_post_fail(p, RPC_UPSTREAM_ERROR,
+			    "hosted server sent "
 			    "an SSE event over the size limit");
 			return -1;
 		}
 		return 0;
 	case MODE_JSON:
 		if (buf_append(&p->json, data, n) == -1) {
-			up_post_fail(p, RPC_UPSTREAM_ERROR, "hosted server's "
+			up_post_fail(p, RPC_UPSTREAM_ERROR,
+			    "hosted server's "
 			    "response is over the size limit");
 			return -1;
 		}
@@ -494,8 +501,7 @@ error_done(struct post *p)
 
 	/* The server may have put a JSON-RPC error for us in the body. */
 	if (p->id >= 0 && buf_len(&p->json) > 0 &&
-	    rpc_parse(p->up->rpc, buf_data(&p->json), buf_len(&p->json)) ==
-		0 &&
+	    rpc_parse(p->up->rpc, buf_data(&p->json), buf_len(&p->json)) == 0 &&
 	    rpc_kind(p->up->rpc) == RPC_RESPONSE) {
 		if (deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
 			return;
@@ -517,19 +523,22 @@ unanswered(struct post *p, const char *err)
 	if (p->sse && sse_last_id(p->sse)[0] &&
 	    p->resumes < BOUNDS_SSE_RESUME_TRIES) {
 		p->resumes++;
-		log_info("request %lld: stream dropped; resuming",
-		    (long long)p->id);
+		log_info(
+		    "request %lld: stream dropped; resuming", (long long)p->id);
 		up_schedule_get(p, up_retry_delay(p));
 		return;
 	}
 	if (err && p->mode == MODE_NONE)
-		snprintf(why, sizeof(why), "cannot reach hosted server: %s",
-		    err);
+		snprintf(
+		    why, sizeof(why), "cannot reach hosted server: %s", err);
 	else if (err)
-		snprintf(why, sizeof(why), "connection to hosted server lost: "
-		    "%s", err);
+		snprintf(why, sizeof(why),
+		    "connection to hosted server lost: "
+		    "%s",
+		    err);
 	else
-		snprintf(why, sizeof(why), "hosted server ended the response "
+		snprintf(why, sizeof(why),
+		    "hosted server ended the response "
 		    "stream without answering");
 	up_post_fail(p, RPC_UPSTREAM_ERROR, why);
 }
@@ -558,8 +567,8 @@ on_done(void *arg, const char *err)
 		return;
 	}
 	if (err)
-		log_warn("sending a message to the hosted server failed: %s",
-		    err);
+		log_warn(
+		    "sending a message to the hosted server failed: %s", err);
 	if (p->kind == UPSTREAM_INITIALIZED && err == NULL) {
 		if (p->internal)
 			up_finish_reinit(p->up);

@@ -38,10 +38,10 @@ enum upstream_kind {
 };
 
 struct upstream_opts {
-	const char *url;              /* endpoint; borrowed */
+	const char *url;               /* endpoint; borrowed */
 	const struct hdrlist *headers; /* extra headers; borrowed */
-	int64_t request_idle_ms;      /* 0 = no idle timeout */
-	int64_t request_max_ms;       /* hard limit per request, 0 = none */
+	int64_t request_idle_ms;       /* 0 = no idle timeout */
+	int64_t request_max_ms;        /* hard limit per request, 0 = none */
 };
 
 struct upstream_cbs {
@@ -50,8 +50,8 @@ struct upstream_cbs {
 	 * (borrowed) - a response, a server->client request or a
 	 * notification.
 	 */
-	void (*on_message)(void *arg, const char *js, size_t len,
-	    struct rpc *msg);
+	void (*on_message)(
+	    void *arg, const char *js, size_t len, struct rpc *msg);
 	/* The request `id` gets no response: JSON-RPC `code` and reason. */
 	void (*on_fail)(void *arg, int64_t id, int code, const char *why);
 	/* upstream_close() finished. */
@@ -62,8 +62,7 @@ struct upstream;
 
 /* New upstream; `o` and `cbs` are copied (strings borrowed). */
 struct upstream *upstream_new(struct loop *l, struct http *h,
-    const struct upstream_opts *o, const struct upstream_cbs *cbs,
-    void *arg);
+    const struct upstream_opts *o, const struct upstream_cbs *cbs, void *arg);
 
 /* Cancels everything and frees; sets *up to NULL; NULL is fine. */
 void upstream_free(struct upstream **up);

@@ -32,60 +32,60 @@ enum mode {
 
 struct post {
 	struct upstream *up;
-	struct post *prev, *next;   /* in up->posts */
-	int64_t id;                 /* awaited response, -1 for none */
-	enum upstream_kind kind;    /* what the message is */
-	char *body;                 /* the message (owned), NULL for GET */
+	struct post *prev, *next; /* in up->posts */
+	int64_t id;               /* awaited response, -1 for none */
+	enum upstream_kind kind;  /* what the message is */
+	char *body;               /* the message (owned), NULL for GET */
 	size_t len;
-	struct http_req *req;       /* current transfer, or NULL */
-	struct sse *sse;            /* SSE parser, kept across resumes */
-	struct buf json;            /* JSON or error body */
+	struct http_req *req; /* current transfer, or NULL */
+	struct sse *sse;      /* SSE parser, kept across resumes */
+	struct buf json;      /* JSON or error body */
 	enum mode mode;
-	long status;                /* HTTP status of the current transfer */
-	int answered;               /* the response for id arrived */
-	int retried;                /* already retried after re-init */
-	int resumes;                /* resumption attempts so far */
-	int internal;               /* the bridge's own (re-init) message */
-	int waiting;                /* held until re-init completes */
-	int had_session;            /* the transfer carried Mcp-Session-Id */
-	int is_getstream;           /* the standalone GET stream */
-	int in_get;                 /* the current transfer is a GET */
-	int dead;                   /* retired; freed by the reaper */
-	struct loop_timer *idle;    /* idle timeout, NULL if none */
-	struct loop_timer *max;     /* hard timeout, NULL if none */
-	struct loop_timer *resume;  /* delayed resume or reopen */
+	long status;               /* HTTP status of the current transfer */
+	int answered;              /* the response for id arrived */
+	int retried;               /* already retried after re-init */
+	int resumes;               /* resumption attempts so far */
+	int internal;              /* the bridge's own (re-init) message */
+	int waiting;               /* held until re-init completes */
+	int had_session;           /* the transfer carried Mcp-Session-Id */
+	int is_getstream;          /* the standalone GET stream */
+	int in_get;                /* the current transfer is a GET */
+	int dead;                  /* retired; freed by the reaper */
+	struct loop_timer *idle;   /* idle timeout, NULL if none */
+	struct loop_timer *max;    /* hard timeout, NULL if none */
+	struct loop_timer *resume; /* delayed resume or reopen */
 };
 
 struct upstream {
 	struct loop *loop;
 	struct http *http;
-	char *url;                    /* endpoint */
+	char *url;                     /* endpoint */
 	const struct hdrlist *headers; /* user headers, borrowed */
-	int64_t idle_ms, max_ms;      /* request timeouts */
+	int64_t idle_ms, max_ms;       /* request timeouts */
 	struct upstream_cbs cbs;
 	void *arg;
-	struct rpc *rpc;              /* parser for incoming messages */
-	struct idmap *pending;        /* id -> post awaiting its response */
-	struct post *posts;           /* every live post */
-	int64_t next_id;              /* last id handed out */
-	char *session;                /* Mcp-Session-Id, or NULL */
-	char version[32];             /* negotiated revision, or "" */
-	char *init_body;              /* the IDE's initialize request */
+	struct rpc *rpc;       /* parser for incoming messages */
+	struct idmap *pending; /* id -> post awaiting its response */
+	struct post *posts;    /* every live post */
+	int64_t next_id;       /* last id handed out */
+	char *session;         /* Mcp-Session-Id, or NULL */
+	char version[32];      /* negotiated revision, or "" */
+	char *init_body;       /* the IDE's initialize request */
 	size_t init_len;
-	int reiniting;                /* a re-initialization is running */
-	int initializing;             /* the IDE's initialize is in flight */
-	struct post *tail;            /* last of u->posts (FIFO order) */
-	struct post *get;             /* the standalone GET stream */
-	int get_failures;             /* consecutive GET failures */
-	int closing;                  /* upstream_close() called */
-	struct http_req *del;         /* the DELETE */
-	struct loop_timer *closed;    /* reports on_closed from the loop */
-	struct loop_timer *reaper;    /* frees retired posts */
+	int reiniting;             /* a re-initialization is running */
+	int initializing;          /* the IDE's initialize is in flight */
+	struct post *tail;         /* last of u->posts (FIFO order) */
+	struct post *get;          /* the standalone GET stream */
+	int get_failures;          /* consecutive GET failures */
+	int closing;               /* upstream_close() called */
+	struct http_req *del;      /* the DELETE */
+	struct loop_timer *closed; /* reports on_closed from the loop */
+	struct loop_timer *reaper; /* frees retired posts */
 };
 
 /* upstream.c: posts and transfers. */
-struct post *up_post_new(struct upstream *u, char *body, size_t len,
-    int64_t id, enum upstream_kind kind);      /* steals body */
+struct post *up_post_new(struct upstream *u, char *body, size_t len, int64_t id,
+    enum upstream_kind kind);         /* steals body */
 void up_post_free(struct post *p);    /* retire; memory freed later */
 void up_post_destroy(struct post *p); /* free now */
 void up_post_fail(struct post *p, int code, const char *why);

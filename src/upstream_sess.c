@@ -26,7 +26,8 @@ up_reinit_failed(struct upstream *u, const char *why)
 	for (struct post *q = u->posts, *n; q != NULL; q = n) {
 		n = q->next;
 		if (q->waiting)
-			up_post_fail(q, RPC_UPSTREAM_ERROR, "hosted server "
+			up_post_fail(q, RPC_UPSTREAM_ERROR,
+			    "hosted server "
 			    "session expired and could not be renewed");
 	}
 }
@@ -50,12 +51,12 @@ up_capture_version(struct upstream *u, const char *js, struct rpc *msg)
 
 	if (rpc_span_str(js, sp, v, sizeof(v)) == NULL) {
 		log_warn("hosted server's initialize result has no usable "
-		    "protocolVersion");
+		         "protocolVersion");
 		return;
 	}
 	for (const char *c = v; *c; c++)
 		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
-		    (*c >= 'A' && *c <= 'Z') || *c == '-' || *c == '.'))
+		        (*c >= 'A' && *c <= 'Z') || *c == '-' || *c == '.'))
 			return;
 	memcpy(u->version, v, sizeof(v));
 	log_info("hosted server speaks MCP %s", u->version);
@@ -74,10 +75,11 @@ static void
 send_initialized(struct upstream *u, int internal)
 {
 	static const char m[] = "{\"jsonrpc\":\"2.0\",\"method\":"
-	    "\"notifications/initialized\"}";
+	                        "\"notifications/initialized\"}";
 	struct post *p;
 
-	p = up_post_new(u, x_strdup(m), sizeof(m) - 1, -1, UPSTREAM_INITIALIZED);
+	p = up_post_new(
+	    u, x_strdup(m), sizeof(m) - 1, -1, UPSTREAM_INITIALIZED);
 	p->internal = internal;
 	up_post_start(p);
 }
@@ -143,14 +145,15 @@ up_getstream_done(struct post *p, const char *err)
 
 	if (err == NULL && (p->status == 405 || p->status == 404)) {
 		log_info("hosted server offers no standalone SSE stream "
-		    "(HTTP %ld)", p->status);
+		         "(HTTP %ld)",
+		    p->status);
 		up_post_free(p);
 		return;
 	}
 	if (err != NULL || p->mode != MODE_SSE) {
 		u->get_failures++;
-		delay = BOUNDS_GET_BACKOFF_MIN_MS << (u->get_failures < 8 ?
-		    u->get_failures : 8);
+		delay = BOUNDS_GET_BACKOFF_MIN_MS
+		    << (u->get_failures < 8 ? u->get_failures : 8);
 		if (delay > BOUNDS_GET_BACKOFF_MAX_MS)
 			delay = BOUNDS_GET_BACKOFF_MAX_MS;
 		if (u->get_failures == 1)
@@ -177,16 +180,17 @@ up_start_reinit(struct upstream *u)
 	u->session = NULL;
 	if (u->get)
 		up_post_free(u->get);
-	if (u->init_body == NULL || rpc_parse(u->rpc, u->init_body,
-	    u->init_len) != 0 || (sp = rpc_id(u->rpc)).type == RPC_T_NONE) {
+	if (u->init_body == NULL ||
+	    rpc_parse(u->rpc, u->init_body, u->init_len) != 0 ||
+	    (sp = rpc_id(u->rpc)).type == RPC_T_NONE) {
 		up_reinit_failed(u, "no initialize request to replay");
 		return;
 	}
 	id = upstream_next_id(u);
 	snprintf(num, sizeof(num), "%lld", (long long)id);
 	buf_init(&b, (size_t)-2);
-	if (rpc_splice(u->init_body, u->init_len, sp, num, strlen(num),
-	    &b) == -1) {
+	if (rpc_splice(u->init_body, u->init_len, sp, num, strlen(num), &b) ==
+	    -1) {
 		buf_finish(&b);
 		up_reinit_failed(u, "cannot build initialize");
 		return;
@@ -194,7 +198,8 @@ up_start_reinit(struct upstream *u)
 	{
 		size_t len;
 		char *msg = buf_take(&b, &len);
-		struct post *p = up_post_new(u, msg, len, id, UPSTREAM_INITIALIZE);
+		struct post *p =
+		    up_post_new(u, msg, len, id, UPSTREAM_INITIALIZE);
 
 		p->internal = 1;
 		up_post_start(p);
@@ -360,15 +365,15 @@ upstream_close(struct upstream *u)
 	u->closed = loop_timer_new(u->loop, on_closed_timer, u);
 	if (u->session == NULL ||
 	    (u->del = http_req_new(u->http, "DELETE", u->url, &del_cbs, u)) ==
-		NULL) {
+	        NULL) {
 		loop_timer_arm(u->closed, 0);
 		return;
 	}
 	snprintf(line, sizeof(line), "Mcp-Session-Id: %s", u->session);
 	http_req_header(u->del, line);
 	if (u->version[0]) {
-		snprintf(line, sizeof(line), "MCP-Protocol-Version: %s",
-		    u->version);
+		snprintf(
+		    line, sizeof(line), "MCP-Protocol-Version: %s", u->version);
 		http_req_header(u->del, line);
 	}
 	http_req_headers(u->del, u->headers);

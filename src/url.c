@@ -44,7 +44,8 @@ parse_scheme(const char **sp, struct url *u, char *err, size_t errsz)
 		u->port = 80;
 		*sp = s + 7;
 	} else {
-		return fail(err, errsz, "URL must start with https:// "
+		return fail(err, errsz,
+		    "URL must start with https:// "
 		    "(or http:// for a loopback host)");
 	}
 	return 0;
@@ -67,14 +68,14 @@ parse_port(const char *p, size_t n, struct url *u, char *err, size_t errsz)
 }
 
 static int
-parse_authority(const char *s, size_t n, struct url *u, char *err,
-    size_t errsz)
+parse_authority(const char *s, size_t n, struct url *u, char *err, size_t errsz)
 {
 	const char *host = s, *colon = NULL;
 	size_t hlen;
 
 	if (memchr(s, '@', n) != NULL)
-		return fail(err, errsz, "URL must not contain user info "
+		return fail(err, errsz,
+		    "URL must not contain user info "
 		    "(use --header for credentials)");
 	if (n && s[0] == '[') {
 		const char *rb = memchr(s, ']', n);
@@ -98,10 +99,12 @@ parse_authority(const char *s, size_t n, struct url *u, char *err,
 	for (size_t i = 0; i < hlen; i++)
 		if ((unsigned char)host[i] <= ' ' || host[i] == '/' ||
 		    host[i] == '?' || host[i] == '#')
-			return fail(err, errsz, "URL host has invalid "
+			return fail(err, errsz,
+			    "URL host has invalid "
 			    "characters");
-	if (colon && parse_port(colon + 1, (size_t)(s + n - colon - 1), u, err,
-	    errsz) == -1)
+	if (colon &&
+	    parse_port(colon + 1, (size_t)(s + n - colon - 1), u, err, errsz) ==
+	        -1)
 		return -1;
 	return 0;
 }
@@ -114,7 +117,8 @@ url_parse(const char *s, struct url *u, char *err, size_t errsz)
 	memset(u, 0, sizeof(*u));
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f)
-			return fail(err, errsz, "URL contains spaces or "
+			return fail(err, errsz,
+			    "URL contains spaces or "
 			    "control characters");
 	if (parse_scheme(&s, u, err, errsz) == -1)
 		return -1;
@@ -133,7 +137,8 @@ url_check_upstream(const char *s, char *err, size_t errsz)
 	if (url_parse(s, &u, err, errsz) == -1)
 		return -1;
 	if (strcmp(u.scheme, "http") == 0 && !u.loopback)
-		return fail(err, errsz, "plain http:// is only allowed for "
+		return fail(err, errsz,
+		    "plain http:// is only allowed for "
 		    "loopback hosts (127.0.0.1, ::1, localhost); use https://");
 	return 0;
 }

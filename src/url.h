@@ -12,10 +12,10 @@
 #include <stddef.h>
 
 struct url {
-	char scheme[8];  /* "http" or "https", lower case */
-	char host[256];  /* host name or IP literal, without [] for IPv6 */
-	int port;        /* explicit port, or the scheme's default */
-	int loopback;    /* 1 for localhost, 127.0.0.0/8 and ::1 */
+	char scheme[8]; /* "http" or "https", lower case */
+	char host[256]; /* host name or IP literal, without [] for IPv6 */
+	int port;       /* explicit port, or the scheme's default */
+	int loopback;   /* 1 for localhost, 127.0.0.0/8 and ::1 */
 };
 
 /*
