@@ -26,15 +26,11 @@ struct batch {
 	struct buf out; /* "[" reply "," reply ... */
 };
 
-struct ide_req {
-	char *id; /* the IDE's raw id text (owned) */
-	size_t idlen;
-	struct batch *batch; /* gathered reply, or NULL */
-};
-
-struct srv_req {
-	char *id; /* the server's raw id text (owned) */
-	size_t idlen;
+/* A request in flight, keyed in its table by the id it was sent with. */
+struct pend {
+	char *id;            /* the sender's raw id text (owned) */
+	size_t idlen;        /* its length */
+	struct batch *batch; /* IDE batch gathering the reply, or NULL */
 };
 
 struct router {
@@ -43,15 +39,26 @@ struct router {
 	void *arg;
 	struct upstream *up;   /* the hosted server */
 	struct rpc *rpc;       /* parser for IDE messages */
-	struct idmap *pending; /* upstream id -> struct ide_req */
-	struct idmap *srvreq;  /* bridge id -> struct srv_req */
+	struct idmap *pending; /* upstream id -> IDE request (struct pend) */
+	struct idmap *srvreq;  /* bridge id -> server request (struct pend) */
 	int64_t next_srv_id;   /* last bridge id given to the IDE */
 	struct buf scratch;    /* rewritten messages */
 	int batches_ok;        /* 2025-03-26 negotiated */
 };
 
+static struct pend *
+pend_new(const char *raw, size_t len, struct batch *b)
+{
+	struct pend *q = x_calloc(1, sizeof(*q));
+
+	q->id = x_memdup(raw, len);
+	q->idlen = len;
+	q->batch = b;
+	return q;
+}
+
 static void
-ide_req_free(struct ide_req *q)
+pend_free(struct pend *q)
 {
 	if (q == NULL)
 		return;
@@ -59,13 +66,21 @@ ide_req_free(struct ide_req *q)
 	free(q);
 }
 
-static void
-srv_req_free(struct srv_req *q)
+/* The key of the entry of `m` sent with this raw id, or -1. */
+static int64_t
+pend_find(const struct idmap *m, const char *raw, size_t len)
 {
-	if (q == NULL)
-		return;
-	free(q->id);
-	free(q);
+	size_t pos = 0;
+	int64_t key;
+	void *val;
+
+	while (idmap_next(m, &pos, &key, &val)) {
+		const struct pend *q = val;
+
+		if (q->idlen == len && memcmp(q->id, raw, len) == 0)
+			return key;
+	}
+	return -1;
 }
 
 static void
@@ -161,7 +176,6 @@ forward_request(struct router *r, struct batch *b, const char *js, size_t len)
 {
 	struct rpc_span sp = rpc_id(r->rpc);
 	enum upstream_kind kind = UPSTREAM_REQUEST;
-	struct ide_req *q;
 	char num[24];
 	int64_t id;
 	size_t mlen;
@@ -187,42 +201,21 @@ forward_request(struct router *r, struct batch *b, const char *js, size_t len)
 		    "message too large");
 		return;
 	}
-	q = x_calloc(1, sizeof(*q));
-	q->id = x_memdup(js + sp.off, sp.len);
-	q->idlen = sp.len;
-	q->batch = b;
-	idmap_put(r->pending, id, q);
+	idmap_put(r->pending, id, pend_new(js + sp.off, sp.len, b));
 	msg = buf_take(&r->scratch, &mlen);
 	upstream_send(r->up, msg, mlen, id, kind);
-}
-
-/* The upstream id of the pending request with this raw IDE id, or -1. */
-static int64_t
-find_pending(const struct router *r, const char *raw, size_t len)
-{
-	size_t pos = 0;
-	int64_t key;
-	void *val;
-
-	while (idmap_next(r->pending, &pos, &key, &val)) {
-		const struct ide_req *q = val;
-
-		if (q->idlen == len && memcmp(q->id, raw, len) == 0)
-			return key;
-	}
-	return -1;
 }
 
 static void
 ide_cancelled(struct router *r, const char *js, size_t len)
 {
 	struct rpc_span sp = rpc_get(r->rpc, "params", "requestId", NULL);
-	struct ide_req *q;
+	struct pend *q;
 	char num[24];
 	int64_t id;
 
 	if (sp.type == RPC_T_NONE ||
-	    (id = find_pending(r, js + sp.off, sp.len)) == -1) {
+	    (id = pend_find(r->pending, js + sp.off, sp.len)) == -1) {
 		log_debug("IDE cancelled a request that is not in flight");
 		return;
 	}
@@ -238,7 +231,7 @@ ide_cancelled(struct router *r, const char *js, size_t len)
 	if (q->batch) /* a batch still needs its slot filled */
 		reply_error(r, q->batch, q->id, q->idlen, RPC_INTERNAL_ERROR,
 		    "request cancelled");
-	ide_req_free(q);
+	pend_free(q);
 }
 
 static void
@@ -260,7 +253,7 @@ static void
 forward_response(struct router *r, const char *js, size_t len)
 {
 	struct rpc_span sp = rpc_id(r->rpc);
-	struct srv_req *s = NULL;
+	struct pend *s = NULL;
 	int64_t id;
 
 	if (rpc_span_int(js, sp, &id) == 0)
@@ -276,7 +269,7 @@ forward_response(struct router *r, const char *js, size_t len)
 
 		upstream_send(r->up, msg, mlen, -1, UPSTREAM_RESPONSE);
 	}
-	srv_req_free(s);
+	pend_free(s);
 }
 
 static void handle_batch(struct router *r, const char *js, size_t len);
@@ -384,7 +377,7 @@ static void
 server_response(struct router *r, const char *js, size_t len, struct rpc *msg)
 {
 	struct rpc_span sp = rpc_id(msg);
-	struct ide_req *q = NULL;
+	struct pend *q = NULL;
 	const char *v;
 	int64_t id;
 
@@ -401,42 +394,21 @@ server_response(struct router *r, const char *js, size_t len, struct rpc *msg)
 	else
 		reply_error(r, q->batch, q->id, q->idlen, RPC_INTERNAL_ERROR,
 		    "response too large to relay");
-	ide_req_free(q);
+	pend_free(q);
 }
 
 static void
 server_request(struct router *r, const char *js, size_t len, struct rpc *msg)
 {
 	struct rpc_span sp = rpc_id(msg);
-	struct srv_req *s;
 	char num[24];
 	int64_t id = ++r->next_srv_id;
 
 	snprintf(num, sizeof(num), "%lld", (long long)id);
 	if (rewrite(r, js, len, sp, num, strlen(num)) == -1)
 		return;
-	s = x_calloc(1, sizeof(*s));
-	s->id = x_memdup(js + sp.off, sp.len);
-	s->idlen = sp.len;
-	idmap_put(r->srvreq, id, s);
+	idmap_put(r->srvreq, id, pend_new(js + sp.off, sp.len, NULL));
 	r->cbs.send(r->arg, buf_data(&r->scratch), buf_len(&r->scratch));
-}
-
-/* The bridge id of the server request with this raw id, or -1. */
-static int64_t
-find_srvreq(const struct router *r, const char *raw, size_t len)
-{
-	size_t pos = 0;
-	int64_t key;
-	void *val;
-
-	while (idmap_next(r->srvreq, &pos, &key, &val)) {
-		const struct srv_req *s = val;
-
-		if (s->idlen == len && memcmp(s->id, raw, len) == 0)
-			return key;
-	}
-	return -1;
 }
 
 static void
@@ -453,9 +425,9 @@ server_notification(
 	}
 	sp = rpc_get(msg, "params", "requestId", NULL);
 	if (sp.type == RPC_T_NONE ||
-	    (id = find_srvreq(r, js + sp.off, sp.len)) == -1)
+	    (id = pend_find(r->srvreq, js + sp.off, sp.len)) == -1)
 		return; /* nothing of the IDE's to cancel */
-	srv_req_free(idmap_del(r->srvreq, id));
+	pend_free(idmap_del(r->srvreq, id));
 	snprintf(num, sizeof(num), "%lld", (long long)id);
 	if (rewrite(r, js, len, sp, num, strlen(num)) == 0)
 		r->cbs.send(
@@ -486,13 +458,13 @@ static void
 on_fail(void *arg, int64_t id, int code, const char *why)
 {
 	struct router *r = arg;
-	struct ide_req *q = idmap_del(r->pending, id);
+	struct pend *q = idmap_del(r->pending, id);
 
 	if (q == NULL)
 		return;
 	log_warn("request failed: %s", why);
 	reply_error(r, q->batch, q->id, q->idlen, code, why);
-	ide_req_free(q);
+	pend_free(q);
 }
 
 static void
@@ -543,20 +515,20 @@ free_table(struct idmap **m, void (*fn)(void *))
 static void
 free_ide_req(void *p)
 {
-	struct ide_req *q = p;
+	struct pend *q = p;
 
 	/* A batch is freed with the last of its requests. */
 	if (q->batch && --q->batch->expect == 0) {
 		buf_finish(&q->batch->out);
 		free(q->batch);
 	}
-	ide_req_free(q);
+	pend_free(q);
 }
 
 static void
 free_srv_req(void *p)
 {
-	srv_req_free(p);
+	pend_free(p);
 }
 
 void

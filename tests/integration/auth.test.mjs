@@ -8,24 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   startHosted, connectBridge, rawBridge, runBridge, resultText, tmpDir, makeCert, waitUntil, badJsonLines,
-  closeAndCheck,
-} from './lib.mjs';
+  closeAndCheck, hostedFixture } from './lib.mjs';
 
 const T = { timeout: 8000 };
 
-let hosted;
-
-before(async () => {
-  hosted = await startHosted();
-});
-
-after(async () => {
-  await hosted?.stop();
-});
-
-beforeEach(async () => {
-  await hosted.reset();
-});
+// One hosted server for the file, its state reset before each test.
+const hosted = hostedFixture();
 
 /** A short session that exercises POST, GET (standalone stream), errors and DELETE. */
 async function exercise(h) {

@@ -5,27 +5,15 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startHosted, connectBridge, resultText, waitUntil, sleep, badJsonLines, rawBridge, types,
-  closeAndCheck,
-} from './lib.mjs';
+  closeAndCheck, hostedFixture } from './lib.mjs';
 
 const {
   ElicitRequestSchema, CreateMessageRequestSchema, ListRootsRequestSchema,
   LoggingMessageNotificationSchema, ToolListChangedNotificationSchema, McpError,
 } = types;
 
-let hosted;
-
-before(async () => {
-  hosted = await startHosted();
-});
-
-after(async () => {
-  await hosted?.stop();
-});
-
-beforeEach(async () => {
-  await hosted.reset();
-});
+// One hosted server for the file, its state reset before each test.
+const hosted = hostedFixture();
 
 const T = { timeout: 8000 }; // per-request timeout for SDK calls
 

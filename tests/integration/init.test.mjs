@@ -6,22 +6,10 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startHosted, rawBridge, connectBridge, badJsonLines, resultText, PROTOCOL_VERSIONS, waitUntil,
-  isCompactJson, closeAndCheck,
-} from './lib.mjs';
+  isCompactJson, closeAndCheck, hostedFixture } from './lib.mjs';
 
-let hosted;
-
-before(async () => {
-  hosted = await startHosted();
-});
-
-after(async () => {
-  await hosted?.stop();
-});
-
-beforeEach(async () => {
-  await hosted.reset();
-});
+// One hosted server for the file, its state reset before each test.
+const hosted = hostedFixture();
 
 for (const version of PROTOCOL_VERSIONS) {
   test(`initialize with protocolVersion ${version} over raw stdio; the session works`, { timeout: 20000 }, async (t) => {

@@ -15,6 +15,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { after, before, beforeEach } from 'node:test';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -276,6 +277,18 @@ export class HostedServer {
       }
     }
   }
+}
+
+/**
+ * A hosted server shared by the tests of one file: started before them,
+ * reset before each one, stopped after them.
+ */
+export function hostedFixture(options = {}) {
+  const h = new HostedServer(options);
+  before(() => h.start());
+  beforeEach(() => h.reset());
+  after(() => h.stop());
+  return h;
 }
 
 /** Starts hosted-server.mjs. Options: port, json, retryMs, tls: {cert, key}. */

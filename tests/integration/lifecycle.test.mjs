@@ -3,21 +3,10 @@
 
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHosted, rawBridge, waitUntil, freePort, sleep } from './lib.mjs';
+import { startHosted, rawBridge, waitUntil, freePort, sleep, hostedFixture } from './lib.mjs';
 
-let hosted;
-
-before(async () => {
-  hosted = await startHosted();
-});
-
-after(async () => {
-  await hosted?.stop();
-});
-
-beforeEach(async () => {
-  await hosted.reset();
-});
+// One hosted server for the file, its state reset before each test.
+const hosted = hostedFixture();
 
 async function session(t, version = '2025-11-25') {
   const b = rawBridge(hosted.url);
