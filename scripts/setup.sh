@@ -4,8 +4,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-debs="build-essential meson ninja-build pkg-config ca-certificates
-libcurl4-openssl-dev libjansson-dev libjsmn-dev libssl-dev libcriterion-dev"
+debs="build-essential meson ninja-build pkg-config ca-certificates clang
+openssl libcurl4-openssl-dev libjansson-dev libjsmn-dev libssl-dev
+libcriterion-dev"
 
 missing=""
 for p in $debs; do

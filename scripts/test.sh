@@ -1,7 +1,8 @@
 #!/bin/sh
 # Sets up, builds and runs every test: Criterion unit tests and style
-# checks under ASan+UBSan, then the integration tests with real MCP peers
-# (official SDK client and servers) against the sanitized binary. Prints
+# checks under ASan+UBSan, a short libFuzzer smoke run of every parser
+# (clang), then the integration tests with real MCP peers (official SDK
+# client and servers) against the sanitized binary. Prints
 # "N passed, N failed" last; exits non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -13,27 +14,41 @@ b=build-test
     meson setup $b -Db_sanitize=address,undefined -Db_lundef=false \
         -Dbench=false >/dev/null
 ninja -C $b >/dev/null
+f=build-fuzz
+[ -f $f/build.ninja ] ||
+    CC=clang meson setup $f -Dfuzz=enabled -Dtests=false -Dbench=false \
+        >/dev/null
+ninja -C $f >/dev/null
 
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-set +e
-meson test -C $b --print-errorlogs 2>&1 | tee "$log/unit"
-unit_rc=$?
-MCP_BRIDGE="$(pwd)/$b/src/mcp-bridge" node --test --test-concurrency=1 \
-    --test-reporter=spec tests/integration/ 2>&1 | tee "$log/integ"
-integ_rc=$?
-set -e
+# sh has no pipefail: each stage writes its exit code to a file.
+{
+	meson test -C $b --print-errorlogs
+	echo $? >"$log/unit.rc"
+	meson test -C $f --suite fuzz --print-errorlogs
+	echo $? >"$log/fuzz.rc"
+} 2>&1 | tee "$log/unit"
+{
+	MCP_BRIDGE="$(pwd)/$b/src/mcp-bridge" node --test \
+	    --test-concurrency=1 --test-reporter=spec tests/integration/
+	echo $? >"$log/integ.rc"
+} 2>&1 | tee "$log/integ"
+unit_rc=$(cat "$log/unit.rc" 2>/dev/null || echo 1)
+fuzz_rc=$(cat "$log/fuzz.rc" 2>/dev/null || echo 1)
+integ_rc=$(cat "$log/integ.rc" 2>/dev/null || echo 1)
 
-up=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log/unit" | tail -1)
-uf=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log/unit" | tail -1)
+up=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log/unit" | awk '{s+=$1} END {print s+0}')
+uf=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log/unit" | awk '{s+=$1} END {print s+0}')
 ip=$(grep -aE '^(ℹ|#) pass [0-9]+$' "$log/integ" | tail -1 | awk '{print $3}')
 if_=$(grep -aE '^(ℹ|#) fail [0-9]+$' "$log/integ" | tail -1 | awk '{print $3}')
 passed=$(( ${up:-0} + ${ip:-0} ))
 failed=$(( ${uf:-0} + ${if_:-0} ))
 [ "$unit_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+[ "$fuzz_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 [ "$integ_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -380,7 +380,7 @@ Test(sse, big_event_within_cap)
 	for (size_t i = 0; i < nlines; i++) {
 		cr_assert_eq(buf_puts(&in, "data: "), 0);
 		for (size_t j = 0; j < line; j++)
-			cr_assert_eq(buf_append(&in, "abcdefgh" + j % 8, 1), 0);
+			cr_assert_eq(buf_append(&in, &"abcdefgh"[j % 8], 1), 0);
 		cr_assert_eq(buf_puts(&in, "\r\n"), 0);
 	}
 	cr_assert_eq(buf_puts(&in, "\r\n"), 0);
