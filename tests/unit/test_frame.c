@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "escape.h"
 #include "frame.h"
 
 /* What the callback saw, as text: "OK:line|", "NUL:line|", "LONG:n|". */
@@ -16,24 +17,6 @@ struct rec {
 	int borrowed;        /* lines that pointed into [lo, hi) */
 	int calls;
 };
-
-static void
-put_escaped(struct buf *b, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int rc;
-
-		if (p[i] == '\0')
-			rc = buf_puts(b, "\\0");
-		else if (p[i] == '\r')
-			rc = buf_puts(b, "\\r");
-		else if (p[i] == '\n')
-			rc = buf_puts(b, "\\n");
-		else
-			rc = buf_append(b, p + i, 1);
-		cr_assert_eq(rc, 0);
-	}
-}
 
 static void
 on_line(void *arg, enum frame_status st, const char *line, size_t len)

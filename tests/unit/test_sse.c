@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "escape.h"
 #include "sse.h"
 
 /* Every event seen, as text: "[type|data|id]" with \n, \r, \0 escaped. */
@@ -16,24 +17,6 @@ struct rec {
 	const char *stop_on; /* return -1 for an event with this data */
 	int events;
 };
-
-static void
-put_escaped(struct buf *b, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int rc;
-
-		if (p[i] == '\0')
-			rc = buf_puts(b, "\\0");
-		else if (p[i] == '\r')
-			rc = buf_puts(b, "\\r");
-		else if (p[i] == '\n')
-			rc = buf_puts(b, "\\n");
-		else
-			rc = buf_append(b, p + i, 1);
-		cr_assert_eq(rc, 0);
-	}
-}
 
 static int
 on_event(void *arg, const struct sse_event *ev)
