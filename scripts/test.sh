@@ -42,7 +42,8 @@ fuzz_rc=$(cat "$log/fuzz.rc" 2>/dev/null || echo 1)
 integ_rc=$(cat "$log/integ.rc" 2>/dev/null || echo 1)
 
 up=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log/unit" | awk '{s+=$1} END {print s+0}')
-uf=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log/unit" | awk '{s+=$1} END {print s+0}')
+uf=$(sed -n 's/^\(Fail\|Timeout\): *\([0-9]*\).*/\2/p' "$log/unit" |
+    awk '{s+=$1} END {print s+0}')
 ip=$(grep -aE '^(ℹ|#) pass [0-9]+$' "$log/integ" | tail -1 | awk '{print $3}')
 if_=$(grep -aE '^(ℹ|#) fail [0-9]+$' "$log/integ" | tail -1 | awk '{print $3}')
 passed=$(( ${up:-0} + ${ip:-0} ))
