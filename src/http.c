@@ -40,29 +40,29 @@ struct http_req {
 	void *arg;                                    /* passed to them */
 	struct curl_slist hdrs[HTTP_MAX_REQ_HEADERS]; /* our own nodes */
 	char *owned[HTTP_MAX_REQ_HEADERS];            /* copied header lines */
-	int nhdrs, nowned;
-	struct resp_header resp[HTTP_MAX_RESP_HEADERS];
-	int nresp;
-	int started;   /* in the multi handle */
-	int cancelled; /* no more callbacks */
-	int head_done; /* on_head was called */
-	int paused;    /* receiving paused */
-	char errbuf[CURL_ERROR_SIZE];
+	int nhdrs, nowned; /* nodes used, copied lines held */
+	struct resp_header resp[HTTP_MAX_RESP_HEADERS]; /* final response */
+	int nresp;                                      /* headers in resp */
+	int started;                  /* in the multi handle */
+	int cancelled;                /* no more callbacks */
+	int head_done;                /* on_head was called */
+	int paused;                   /* receiving paused */
+	char errbuf[CURL_ERROR_SIZE]; /* libcurl's reason for a failure */
 };
 
 struct http {
-	struct loop *loop;
-	CURLM *multi;
+	struct loop *loop;        /* the process loop */
+	CURLM *multi;             /* all transfers */
 	struct loop_timer *timer; /* curl's timeout */
 	struct http_req *reqs;    /* started or queued, not yet freed */
 	struct http_req **queue;  /* to add once curl returns */
-	size_t nqueue, capqueue;
-	int in_curl;  /* inside curl_multi_socket_action */
-	int paused;   /* backpressure from the IDE side */
-	int dirty;    /* cancelled requests await removal */
-	int unpause;  /* resume paused transfers before poll */
-	char *cacert; /* extra CA bundle path */
-	long connect_timeout_ms;
+	size_t nqueue, capqueue;  /* queued, allocated */
+	int in_curl;              /* inside curl_multi_socket_action */
+	int paused;               /* backpressure from the IDE side */
+	int dirty;                /* cancelled requests await removal */
+	int unpause;              /* resume paused transfers before poll */
+	char *cacert;             /* extra CA bundle path */
+	long connect_timeout_ms;  /* 0 = libcurl default */
 };
 
 static void reap(struct http *h);

@@ -31,16 +31,16 @@ enum mode {
 };
 
 struct post {
-	struct upstream *up;
-	struct post *prev, *next; /* in up->posts */
-	int64_t id;               /* awaited response, -1 for none */
-	enum upstream_kind kind;  /* what the message is */
-	char *body;               /* the message (owned), NULL for GET */
-	size_t len;
-	struct http_req *req; /* current transfer, or NULL */
-	struct sse *sse;      /* SSE parser, kept across resumes */
-	struct buf json;      /* JSON or error body */
-	enum mode mode;
+	struct upstream *up;       /* owner */
+	struct post *prev, *next;  /* in up->posts */
+	int64_t id;                /* awaited response, -1 for none */
+	enum upstream_kind kind;   /* what the message is */
+	char *body;                /* the message (owned), NULL for GET */
+	size_t len;                /* bytes in body */
+	struct http_req *req;      /* current transfer, or NULL */
+	struct sse *sse;           /* SSE parser, kept across resumes */
+	struct buf json;           /* JSON or error body */
+	enum mode mode;            /* how the body is read */
 	long status;               /* HTTP status of the current transfer */
 	int answered;              /* the response for id arrived */
 	int retried;               /* already retried after re-init */
@@ -57,30 +57,30 @@ struct post {
 };
 
 struct upstream {
-	struct loop *loop;
-	struct http *http;
+	struct loop *loop;             /* the process loop */
+	struct http *http;             /* shared libcurl client */
 	char *url;                     /* endpoint */
 	const struct hdrlist *headers; /* user headers, borrowed */
 	int64_t idle_ms, max_ms;       /* request timeouts */
-	struct upstream_cbs cbs;
-	void *arg;
-	struct rpc *rpc;       /* parser for incoming messages */
-	struct idmap *pending; /* id -> post awaiting its response */
-	struct post *posts;    /* every live post */
-	int64_t next_id;       /* last id handed out */
-	char *session;         /* Mcp-Session-Id, or NULL */
-	char version[32];      /* negotiated revision, or "" */
-	char *init_body;       /* the IDE's initialize request */
-	size_t init_len;
-	int reiniting;             /* a re-initialization is running */
-	int initializing;          /* the IDE's initialize is in flight */
-	struct post *tail;         /* last of u->posts (FIFO order) */
-	struct post *get;          /* the standalone GET stream */
-	int get_failures;          /* consecutive GET failures */
-	int closing;               /* upstream_close() called */
-	struct http_req *del;      /* the DELETE */
-	struct loop_timer *closed; /* reports on_closed from the loop */
-	struct loop_timer *reaper; /* frees retired posts */
+	struct upstream_cbs cbs;       /* owner's callbacks */
+	void *arg;                     /* passed to them */
+	struct rpc *rpc;               /* parser for incoming messages */
+	struct idmap *pending;         /* id -> post awaiting its response */
+	struct post *posts;            /* every live post */
+	int64_t next_id;               /* last id handed out */
+	char *session;                 /* Mcp-Session-Id, or NULL */
+	char version[32];              /* negotiated revision, or "" */
+	char *init_body;               /* the IDE's initialize request */
+	size_t init_len;               /* its length */
+	int reiniting;                 /* a re-initialization is running */
+	int initializing;              /* the IDE's initialize is in flight */
+	struct post *tail;             /* last of u->posts (FIFO order) */
+	struct post *get;              /* the standalone GET stream */
+	int get_failures;              /* consecutive GET failures */
+	int closing;                   /* upstream_close() called */
+	struct http_req *del;          /* the DELETE */
+	struct loop_timer *closed;     /* reports on_closed from the loop */
+	struct loop_timer *reaper;     /* frees retired posts */
 };
 
 /* upstream.c: posts and transfers. */
