@@ -190,6 +190,7 @@ export class HostedServer {
     if (this.options.json) args.push('--json');
     if (this.options.retryMs !== undefined) args.push('--retry-ms', String(this.options.retryMs));
     if (this.options.tls) args.push('--tls-cert', this.options.tls.cert, '--tls-key', this.options.tls.key);
+    if (this.options.h2) args.push('--h2');
     if (DEBUG) args.push('--verbose');
     const r = await spawnReady(process.execPath, args, {
       env: baseEnv(), cwd: NODE_DIR, label: `hosted${this.options.json ? '-json' : ''}`,

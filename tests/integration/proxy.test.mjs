@@ -86,6 +86,36 @@ describe('HTTP proxy from the environment', () => {
   });
 });
 
+describe('HTTP/2 when the server offers it (ALPN), one connection', () => {
+  let hosted;
+  before(async () => {
+    const tls = makeCert(tmpDir('mcp-bridge-h2-'));
+    assert.ok(tls, 'openssl is needed to make a test certificate');
+    hosted = await startHosted({ tls, h2: true });
+    hosted.tlsFiles = tls;
+  });
+  after(async () => {
+    await hosted?.stop();
+  });
+
+  test('every MCP request goes over HTTP/2, calls in parallel included', { timeout: 20000 }, async () => {
+    const h = await connectBridge({ url: hosted.url, args: ['--cacert', hosted.tlsFiles.cert] });
+    try {
+      const calls = [];
+      for (let i = 0; i < 8; i++) {
+        calls.push(h.client.callTool({ name: 'echo', arguments: { text: `h2-${i}` } }, undefined, { timeout: 8000 }));
+      }
+      const results = await Promise.all(calls);
+      results.forEach((r, i) => assert.equal(resultText(r), `h2-${i}`));
+    } finally {
+      await h.close();
+    }
+    const st = await hosted.state();
+    assert.deepEqual(st.httpVersions, ['2.0']);
+    assert.ok(st.deletes >= 1, 'the session was ended with DELETE over HTTP/2');
+  });
+});
+
 describe('TLS: verified always, --cacert adds a CA', () => {
   let hosted;
   let proxy;
@@ -116,6 +146,12 @@ describe('TLS: verified always, --cacert adds a CA', () => {
     proxy.seen.length = 0;
     await echoThrough({ url: hosted.url, args: ['--cacert', tls.cert], env: { https_proxy: proxy.url } });
     assert.ok(proxy.seen.includes(`CONNECT 127.0.0.1:${hosted.port}`), `proxy saw: ${JSON.stringify(proxy.seen)}`);
+  });
+
+  test('HTTP/1.1 over TLS when the server offers nothing else', { timeout: 20000 }, async () => {
+    await hosted.reset();
+    await echoThrough({ url: hosted.url, args: ['--cacert', tls.cert] });
+    assert.deepEqual((await hosted.state()).httpVersions, ['1.1']);
   });
 
   test('--cacert with a file that holds no certificate is a usage error', { timeout: 10000 }, async () => {

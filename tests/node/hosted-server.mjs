@@ -8,7 +8,7 @@
 // an event store per session so SSE streams can be resumed with Last-Event-ID.
 //
 //   node hosted-server.mjs --port N [--host 127.0.0.1] [--json] [--retry-ms MS]
-//                          [--tls-cert FILE --tls-key FILE] [--verbose]
+//                          [--tls-cert FILE --tls-key FILE [--h2]] [--verbose]
 //
 // --json         enableJsonResponse (plain JSON answers instead of SSE streams)
 // --retry-ms MS  the `retry` sent in SSE priming events (default 100)
@@ -34,6 +34,7 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,7 +46,7 @@ import { z } from 'zod';
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv) {
-  const o = { port: 0, host: '127.0.0.1', json: false, retryMs: 100, verbose: false, tlsCert: null, tlsKey: null };
+  const o = { port: 0, host: '127.0.0.1', json: false, retryMs: 100, verbose: false, tlsCert: null, tlsKey: null, h2: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -58,12 +59,14 @@ function parseArgs(argv) {
     else if (a === '--retry-ms') o.retryMs = Number(next());
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--tls-cert') o.tlsCert = next();
+    else if (a === '--h2') o.h2 = true;
     else if (a === '--tls-key') o.tlsKey = next();
     else usage(`unknown argument ${a}`);
   }
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) usage('bad --port');
   if (!Number.isInteger(o.retryMs) || o.retryMs < 0) usage('bad --retry-ms');
   if (!o.tlsCert !== !o.tlsKey) usage('--tls-cert and --tls-key go together');
+  if (o.h2 && !o.tlsCert) usage('--h2 needs --tls-cert and --tls-key (HTTP/2 over TLS, with HTTP/1.1 allowed)');
   return o;
 }
 
@@ -100,6 +103,7 @@ function freshState() {
     aborted: [],         // tool handlers that saw their abort signal fire
     lastProtocolVersion: null,
     protocolVersions: new Set(),
+    httpVersions: new Set(),  // HTTP versions of the MCP requests ('1.1', '2.0')
     initializeRequests: [], // params of every initialize request
     methods: [],         // JSON-RPC methods received, in order
     toolCalls: [],       // [{name, arguments, sessionId}] every tools/call received
@@ -126,6 +130,7 @@ function stateJson() {
     ...state,
     headerNames: [...state.headerNames].sort(),
     protocolVersions: [...state.protocolVersions],
+    httpVersions: [...state.httpVersions],
     activeSessions: sessions.size,
     sessionIds: [...sessions.keys()],
     pendingFaults: {
@@ -511,6 +516,7 @@ function takeFault(list, httpMethod, methods) {
 }
 
 function recordRequest(req) {
+  state.httpVersions.add(req.httpVersion);
   if (req.method === 'POST') state.posts++;
   else if (req.method === 'GET') state.gets++;
   else if (req.method === 'DELETE') state.deletes++;
@@ -741,9 +747,14 @@ const handler = (req, res) => {
     }
   });
 };
-const httpServer = opts.tlsCert
-  ? https.createServer({ cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) }, handler)
-  : http.createServer(handler);
+const tlsOpts = opts.tlsCert
+  ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) }
+  : null;
+const httpServer = opts.h2
+  ? http2.createSecureServer({ ...tlsOpts, allowHTTP1: true }, handler)
+  : tlsOpts
+    ? https.createServer(tlsOpts, handler)
+    : http.createServer(handler);
 httpServer.keepAliveTimeout = 5000;
 
 httpServer.on('error', (e) => {
