@@ -49,6 +49,7 @@ struct run {
 	struct loop_timer *deadline; /* shutdown deadline */
 	int stopping;                /* shutdown started */
 	int closed;                  /* upstream session ended */
+	int pauses;                  /* times stdout backpressure paused */
 	int rc;                      /* exit code */
 };
 
@@ -283,8 +284,11 @@ on_congestion(void *arg, int congested)
 {
 	struct run *r = arg;
 
-	if (congested)
+	/* Warn the first time; later episodes are routine under load. */
+	if (congested && r->pauses++ == 0)
 		log_warn("the IDE is slow to read; pausing hosted servers");
+	else if (congested)
+		log_info("the IDE is slow to read; pausing hosted servers");
 	http_pause(r->http, congested);
 }
 
