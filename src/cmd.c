@@ -13,6 +13,7 @@ struct cmd {
 
 /* Keep sorted by name. */
 static const struct cmd cmds[] = {
+	{ "config", cmd_config, "show or validate the configuration" },
 	{ "run", cmd_run, "serve MCP on stdio, relayed to a hosted server" },
 };
 

@@ -25,6 +25,7 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The commands. */
+int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
 #endif
