@@ -41,5 +41,14 @@ fi
 if [ ! -f tests/node/node_modules/.package-lock.json ] ||
    [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then
 	echo "setup: installing npm test dependencies" >&2
-	(cd tests/node && npm ci --no-audit --no-fund >/dev/null)
+	# A registry hiccup should not fail a whole CI run: try three times.
+	npmlog=$(mktemp)
+	for try in 1 2 3; do
+		(cd tests/node && npm ci --no-audit --no-fund) >"$npmlog" 2>&1 &&
+		    break
+		[ "$try" = 3 ] && { cat "$npmlog" >&2; rm -f "$npmlog"; exit 1; }
+		echo "setup: npm ci failed (try $try); retrying" >&2
+		sleep 5
+	done
+	rm -f "$npmlog"
 fi
