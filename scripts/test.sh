@@ -9,16 +9,19 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 . ./scripts/env.sh
 
+# Quiet builds, but a failure shows its output.
+quiet() {
+	out=$("$@" 2>&1) || { printf '%s\n' "$out" >&2; echo "failed: $*" >&2; exit 1; }
+}
 b=build-test
 [ -f $b/build.ninja ] ||
-    meson setup $b -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dbench=false >/dev/null
-ninja -C $b >/dev/null
+    quiet meson setup $b -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dbench=false
+quiet ninja -C $b
 f=build-fuzz
 [ -f $f/build.ninja ] ||
-    CC=clang meson setup $f -Dfuzz=enabled -Dtests=false -Dbench=false \
-        >/dev/null
-ninja -C $f >/dev/null
+    CC=clang quiet meson setup $f -Dfuzz=enabled -Dtests=false -Dbench=false
+quiet ninja -C $f
 
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT

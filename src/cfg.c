@@ -71,6 +71,9 @@ struct cfg {
 static const char *default_scopes[] = { "openid", "offline_access", "email",
 	"profile", "groups" };
 
+static void seterr(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 seterr(char *err, size_t errsz, const char *fmt, ...)
 {
