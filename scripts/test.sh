@@ -20,7 +20,7 @@ b=build-test
 quiet ninja -C $b
 f=build-fuzz
 [ -f $f/build.ninja ] ||
-    CC=clang quiet meson setup $f -Dfuzz=enabled -Dtests=false -Dbench=false
+    quiet env CC=clang meson setup $f -Dfuzz=enabled -Dtests=false -Dbench=false
 quiet ninja -C $f
 
 log=$(mktemp -d)
