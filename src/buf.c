@@ -32,7 +32,8 @@ grow(struct buf *b, size_t n)
 {
 	size_t need, cap;
 
-	if (SIZE_MAX - b->len < n + 1 || b->len + n > b->max)
+	/* len <= max holds, so neither test can wrap (n + 1 could). */
+	if (n > b->max - b->len || b->len + n == SIZE_MAX)
 		return -1;
 	need = b->len + n + 1;
 	if (need <= b->cap)

@@ -13,7 +13,8 @@ str_tonum(const char *s, long long min, long long max, long long *out)
 	char *end;
 	long long v;
 
-	if (s == NULL || *s == '\0')
+	/* strtoll would skip leading white space: only a sign or a digit. */
+	if (s == NULL || !(*s == '-' || *s == '+' || (*s >= '0' && *s <= '9')))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);

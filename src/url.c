@@ -14,20 +14,39 @@ fail(char *err, size_t errsz, const char *why)
 	return -1;
 }
 
+/*
+ * 1 for a dotted quad in 127.0.0.0/8 written as inet_pton() would read
+ * it: four decimal octets, digits only, no leading zeros. Anything else
+ * (signs, "0127", "127.1") may reach the resolver as a name.
+ */
+static int
+is_loopback_v4(const char *h)
+{
+	for (int octet = 0; octet < 4; octet++) {
+		int v = 0, digits = 0;
+
+		for (; *h >= '0' && *h <= '9'; h++) {
+			if (digits++ > 0 && v == 0)
+				return 0; /* leading zero */
+			if ((v = v * 10 + (*h - '0')) > 255)
+				return 0;
+		}
+		if (digits == 0 || (octet == 0 && v != 127))
+			return 0;
+		if (octet < 3 && *h++ != '.')
+			return 0;
+	}
+	return *h == '\0';
+}
+
 static int
 is_loopback(const char *host)
 {
-	int a, b, c, d, n = 0;
-
 	if (str_eq_nocase(host, strlen(host), "localhost") ||
 	    strcmp(host, "::1") == 0 ||
 	    str_eq_nocase(host, strlen(host), "localhost."))
 		return 1;
-	if (sscanf(host, "%3d.%3d.%3d.%3d%n", &a, &b, &c, &d, &n) == 4 &&
-	    host[n] == '\0' && a == 127 && b >= 0 && b < 256 && c >= 0 &&
-	    c < 256 && d >= 0 && d < 256)
-		return 1;
-	return 0;
+	return is_loopback_v4(host);
 }
 
 static int
@@ -57,7 +76,7 @@ parse_port(const char *p, size_t n, struct url *u, char *err, size_t errsz)
 	char tmp[8];
 	long long v;
 
-	if (n == 0 || n >= sizeof(tmp))
+	if (n == 0 || n >= sizeof(tmp) || strspn(p, "0123456789") < n)
 		return fail(err, errsz, "URL has an invalid port");
 	memcpy(tmp, p, n);
 	tmp[n] = '\0';
