@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 debs="build-essential meson ninja-build pkg-config ca-certificates clang
 openssl libcurl4-openssl-dev libjansson-dev libjsmn-dev libssl-dev
-libcriterion-dev libsecret-1-dev gnome-keyring dbus-daemon dbus-bin"
+libcriterion-dev libsecret-1-dev libqrencode-dev gnome-keyring dbus-daemon
+	dbus-bin"
 
 missing=""
 for p in $debs; do

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
 #include "xmem.h"
 
 void
@@ -16,11 +17,21 @@ buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->wipe = 0;
+}
+
+void
+buf_init_secret(struct buf *b, size_t max)
+{
+	buf_init(b, max);
+	b->wipe = 1;
 }
 
 void
 buf_finish(struct buf *b)
 {
+	if (b->wipe && b->data)
+		secret_wipe(b->data, b->cap);
 	free(b->data);
 	b->data = NULL;
 	b->len = 0;
@@ -41,7 +52,17 @@ grow(struct buf *b, size_t n)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	b->data = x_realloc(b->data, cap);
+	if (b->wipe) {
+		char *n2 = x_malloc(cap);
+
+		if (b->data) {
+			memcpy(n2, b->data, b->len + 1);
+			secret_wipe(b->data, b->cap);
+			free(b->data);
+		}
+		b->data = n2;
+	} else
+		b->data = x_realloc(b->data, cap);
 	b->cap = cap;
 	return 0;
 }

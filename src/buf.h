@@ -17,11 +17,17 @@ struct buf {
 	size_t len; /* private: bytes used */
 	size_t cap; /* private: bytes allocated */
 	size_t max; /* private: hard cap on len */
+	int wipe;   /* private: wipe memory before freeing it */
 };
 
 /* Prepares an empty buffer that will never hold more than `max` bytes. */
 void buf_init(struct buf *b, size_t max);
 
+/*
+ * Same, for secrets (form bodies with tokens): every block the buffer
+ * lets go of, on growth and in buf_finish(), is wiped first.
+ */
+void buf_init_secret(struct buf *b, size_t max);
 /* Frees the memory; the buffer is empty and reusable afterwards. */
 void buf_finish(struct buf *b);
 

@@ -27,6 +27,7 @@ enum cfg_key {
 	K_LOG_LEVEL,
 	K_REGISTRY,
 	K_PROFILE,
+	K_RESOURCE,
 	K_SERVERS,
 	K__MAX
 };
@@ -50,13 +51,15 @@ static const struct cfg_keydef keys[K__MAX] = {
 	    0 },
 	{ "registry", "MCP_BRIDGE_REGISTRY", T_URL, NULL, 0 },
 	{ "profile", "MCP_BRIDGE_PROFILE", T_STR, NULL, 0 },
+	{ "resource", "MCP_BRIDGE_RESOURCE", T_STR, NULL, 0 },
 	{ "servers", NULL, T_SERVERS, NULL, 0 },
 };
 
 struct cfg_server {
 	char *name; /* [A-Za-z0-9_.-]{1,64} */
 	char *url;
-	char *id; /* NULL if absent */
+	char *id;       /* NULL if absent */
+	char *resource; /* RFC 8707 audience, NULL if absent */
 };
 
 struct cfg {
@@ -108,6 +111,7 @@ servers_clear(struct cfg *c)
 		free(c->srv[i].name);
 		free(c->srv[i].url);
 		free(c->srv[i].id);
+		free(c->srv[i].resource);
 	}
 	free(c->srv);
 	c->srv = NULL;
@@ -276,10 +280,10 @@ check_server_keys(
 		if (strncmp(k, "x-", 2) == 0)
 			continue;
 		if (strcmp(k, "name") != 0 && strcmp(k, "url") != 0 &&
-		    strcmp(k, "id") != 0) {
+		    strcmp(k, "id") != 0 && strcmp(k, "resource") != 0) {
 			seterr(err, errsz,
 			    "%s: servers[%zu].%s: unknown key "
-			    "(expected name, url, id)",
+			    "(expected name, url, id, resource)",
 			    origin, i, k);
 			return -1;
 		}
@@ -368,6 +372,8 @@ set_servers_json(
 		    x_strdup(json_string_value(json_object_get(s, "url")));
 		id = json_string_value(json_object_get(s, "id"));
 		c->srv[i].id = id ? x_strdup(id) : NULL;
+		id = json_string_value(json_object_get(s, "resource"));
+		c->srv[i].resource = id ? x_strdup(id) : NULL;
 		c->nsrv++;
 	}
 	set_origin(c, K_SERVERS, origin);
@@ -685,6 +691,18 @@ cfg_server_id(const struct cfg *c, size_t i)
 }
 
 const char *
+cfg_server_resource(const struct cfg *c, size_t i)
+{
+	return i < c->nsrv ? c->srv[i].resource : NULL;
+}
+
+const char *
+cfg_resource(const struct cfg *c)
+{
+	return c->val[K_RESOURCE];
+}
+
+const char *
 cfg_origin(const struct cfg *c, const char *key)
 {
 	int k = key_find(key);
@@ -710,9 +728,9 @@ value_json(const struct cfg *c, int k)
 		a = json_array();
 		for (size_t i = 0; i < c->nsrv; i++)
 			json_array_append_new(a,
-			    json_pack("{s:s, s:s, s:s?}", "name",
+			    json_pack("{s:s, s:s, s:s?, s:s?}", "name",
 			        c->srv[i].name, "url", c->srv[i].url, "id",
-			        c->srv[i].id));
+			        c->srv[i].id, "resource", c->srv[i].resource));
 		return a;
 	}
 	return c->val[k] ? json_string(c->val[k]) : json_null();

@@ -45,6 +45,9 @@ size_t cfg_server_count(const struct cfg *c);
 const char *cfg_server_name(const struct cfg *c, size_t i);
 const char *cfg_server_url(const struct cfg *c, size_t i);
 const char *cfg_server_id(const struct cfg *c, size_t i);
+const char *cfg_server_resource(const struct cfg *c, size_t i);
+/* Default RFC 8707 resource asked for at sign-in, or NULL. */
+const char *cfg_resource(const struct cfg *c);
 /* Origin of a top-level key ("default", a path, "env MCP_BRIDGE_X"...). */
 const char *cfg_origin(const struct cfg *c, const char *key);
 

@@ -3,7 +3,16 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "xmem.h"
+
+extern char **environ;
+
+#define SYSTEM_CONFIG "/etc/mcp-bridge/config.json"
 
 struct cmd {
 	const char *name; /* subcommand */
@@ -14,7 +23,10 @@ struct cmd {
 /* Keep sorted by name. */
 static const struct cmd cmds[] = {
 	{ "config", cmd_config, "show or validate the configuration" },
+	{ "login", cmd_login, "sign in to the company (OAuth device flow)" },
+	{ "logout", cmd_logout, "revoke and delete the stored tokens" },
 	{ "run", cmd_run, "serve MCP on stdio, relayed to a hosted server" },
+	{ "status", cmd_status, "show who is signed in" },
 };
 
 void
@@ -51,4 +63,51 @@ cmd_dispatch(int argc, char **argv)
 		if (strcmp(argv[0], cmds[i].name) == 0)
 			return cmds[i].fn(argc, argv);
 	return cmd_usage_error(NULL, "unknown command '%s'", argv[0]);
+}
+
+/* The user file path; new string or NULL without HOME. */
+static char *
+config_user_path(void)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+
+	if (x != NULL && *x == '/')
+		return x_asprintf("%s/mcp-bridge/config.json", x);
+	if (h != NULL && *h != '\0')
+		return x_asprintf("%s/.config/mcp-bridge/config.json", h);
+	return NULL;
+}
+
+struct cfg *
+cmd_load_cfg(const char *cmd, const char *explicit_path,
+    const char *const *flags)
+{
+	struct cfg_sources src = { 0 };
+	const char *sys = getenv("MCP_BRIDGE_SYSTEM_CONFIG");
+	char err[512], *user = config_user_path();
+	struct cfg *c;
+
+	src.system_path = sys ? sys : SYSTEM_CONFIG;
+	src.user_path = user;
+	src.explicit_path = explicit_path;
+	src.environ = environ;
+	src.flags = flags;
+	c = cfg_load(&src, err, sizeof(err));
+	free(user);
+	if (c == NULL)
+		fprintf(stderr, "mcp-bridge %s: %s\n", cmd, err);
+	return c;
+}
+
+char *
+cmd_scope_string(const struct cfg *c)
+{
+	struct buf b;
+
+	buf_init(&b, 65536);
+	for (size_t i = 0; i < cfg_scope_count(c); i++)
+		if ((i && buf_puts(&b, " ") == -1) ||
+		    buf_puts(&b, cfg_scope(c, i)) == -1)
+			break;
+	return buf_take(&b, NULL);
 }

@@ -26,6 +26,20 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 
 /* The commands. */
 int cmd_config(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+struct cfg;
+/*
+ * Loads the layered configuration (system, user, `explicit_path`,
+ * environment, `flags` "key=value" NULL-terminated or NULL). New cfg, or
+ * NULL after one line on stderr naming `cmd`.
+ */
+struct cfg *cmd_load_cfg(const char *cmd, const char *explicit_path,
+    const char *const *flags);
+/* The scopes of `c` joined with spaces (new). */
+char *cmd_scope_string(const struct cfg *c);
 
 #endif

@@ -15,23 +15,6 @@
 #include "cmd.h"
 #include "xmem.h"
 
-extern char **environ;
-
-#define SYSTEM_CONFIG "/etc/mcp-bridge/config.json"
-
-/* The user file path; new string or NULL without HOME. */
-static char *
-config_user_path(void)
-{
-	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
-
-	if (x != NULL && *x == '/')
-		return x_asprintf("%s/mcp-bridge/config.json", x);
-	if (h != NULL && *h != '\0')
-		return x_asprintf("%s/.config/mcp-bridge/config.json", h);
-	return NULL;
-}
-
 static const struct option show_longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "json", no_argument, NULL, 'j' },
@@ -42,21 +25,10 @@ static const struct option show_longopts[] = {
 static int
 config_show_run(const char *explicit_path, int json)
 {
-	struct cfg_sources src = { 0 };
-	struct cfg *c;
-	char err[512], *user = config_user_path();
-	const char *sys = getenv("MCP_BRIDGE_SYSTEM_CONFIG");
+	struct cfg *c = cmd_load_cfg("config", explicit_path, NULL);
 
-	src.system_path = sys ? sys : SYSTEM_CONFIG;
-	src.user_path = user;
-	src.explicit_path = explicit_path;
-	src.environ = environ;
-	c = cfg_load(&src, err, sizeof(err));
-	free(user);
-	if (c == NULL) {
-		fprintf(stderr, "mcp-bridge config: %s\n", err);
+	if (c == NULL)
 		return CMD_USAGE;
-	}
 	if (!json)
 		printf("%-12s %s\n", "access_token",
 		    getenv("MCP_BRIDGE_ACCESS_TOKEN")

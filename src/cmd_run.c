@@ -14,11 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
+#include "auth.h"
 #include "bounds.h"
+#include "cfg.h"
 #include "chan.h"
 #include "cmd.h"
 #include "hdr.h"
@@ -32,6 +31,12 @@
 
 struct run_opts {
 	const char *url;         /* hosted server endpoint */
+	const char *config;      /* --config FILE */
+	const char *resource;    /* the server's audience (config) */
+	struct cfg *cfg;         /* effective configuration (owned) */
+	char *scope;             /* scopes joined (owned) */
+	int static_auth;         /* Authorization given: no sign-in */
+	int level_set;           /* --log-level given */
 	struct hdrlist *headers; /* extra headers (owned) */
 	const char *cacert;      /* extra CA bundle */
 	const char *log_file;    /* log destination instead of stderr */
@@ -45,6 +50,7 @@ struct run {
 	struct loop *loop;
 	struct http *http;
 	struct router *router;
+	struct auth *auth; /* company sign-in, or NULL */
 	struct chan *chan;
 	struct loop_timer *deadline; /* shutdown deadline */
 	int stopping;                /* shutdown started */
@@ -54,7 +60,8 @@ struct run {
 };
 
 static const char run_usage[] =
-    "usage: mcp-bridge run --url URL [--header 'Name: value']...\n"
+    "usage: mcp-bridge run [--url URL] [--config FILE]\n"
+    "                      [--header 'Name: value']...\n"
     "                      [--header-file FILE] [--cacert FILE]\n"
     "                      [--log-level error|warn|info|debug] "
     "[--log-file FILE]\n"
@@ -64,7 +71,10 @@ static const char run_usage[] =
     "Serves MCP on stdin/stdout and relays it to the hosted MCP server at\n"
     "URL (Streamable HTTP; https://, or http:// for loopback hosts).\n"
     "\n"
-    "  --url URL              hosted server endpoint\n"
+    "  --url URL              hosted server endpoint (default: the one\n"
+    "                         \"servers\" entry of the config)\n"
+    "  --config FILE          configuration file (over system and user "
+    "files)\n"
     "  --header 'N: v'        extra HTTP header; ${VAR} reads the "
     "environment\n"
     "  --header-file FILE     headers, one per line (keeps secrets out of "
@@ -94,6 +104,7 @@ enum {
 	OPT_CONNECT,
 	OPT_IDLE,
 	OPT_MAX,
+	OPT_CONFIG,
 };
 
 static const struct option run_longopts[] = {
@@ -106,6 +117,7 @@ static const struct option run_longopts[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT },
 	{ "request-timeout", required_argument, NULL, OPT_IDLE },
 	{ "max-request-time", required_argument, NULL, OPT_MAX },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -147,9 +159,13 @@ apply_opt(struct run_opts *o, int c, const char *arg)
 			return cmd_usage_error("run",
 			    "--log-level must be "
 			    "error, warn, info or debug");
+		o->level_set = 1;
 		return 0;
 	case OPT_LOG_FILE:
 		o->log_file = arg;
+		return 0;
+	case OPT_CONFIG:
+		o->config = arg;
 		return 0;
 	case OPT_CONNECT:
 		return seconds("--connect-timeout", arg, &o->connect_s);
@@ -193,6 +209,10 @@ take_env_token(struct hdrlist *h)
 
 	if (t == NULL || *t == '\0')
 		return;
+	if (strpbrk(t, "\r\n") != NULL) {
+		log_error("MCP_BRIDGE_ACCESS_TOKEN has a line break; ignored");
+		return;
+	}
 	hdrlist_add_bearer(h, t, strlen(t));
 	/* Keep it out of the environment of anything we might start. */
 	secret_wipe((char *)t, strlen(t));
@@ -220,12 +240,45 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	if (optind < argc)
 		return cmd_usage_error(
 		    "run", "unexpected argument '%s'", argv[optind]);
-	if (o->url == NULL)
-		return cmd_usage_error("run", "--url is required");
-	if (url_check_upstream(o->url, err, sizeof(err)) == -1)
+	if (o->url && url_check_upstream(o->url, err, sizeof(err)) == -1)
 		return cmd_usage_error("run", "--url: %s", err);
 	if (o->cacert && check_cacert(o->cacert) != 0)
 		return CMD_USAGE;
+	return 0;
+}
+
+/* Takes what the flags left open from the configuration. */
+static int
+apply_cfg(struct run_opts *o)
+{
+	struct cfg *c;
+
+	if ((c = o->cfg = cmd_load_cfg("run", o->config, NULL)) == NULL)
+		return CMD_USAGE;
+	o->scope = cmd_scope_string(c);
+	if (!o->level_set && cfg_log_level(c))
+		log_level_parse(cfg_log_level(c), &o->level);
+	if (o->cacert == NULL && cfg_cacert(c)) {
+		o->cacert = cfg_cacert(c);
+		if (check_cacert(o->cacert) != 0)
+			return CMD_USAGE;
+	}
+	if (o->url == NULL && cfg_server_count(c) > 1)
+		return cmd_usage_error("run",
+		    "the config lists %zu servers; this version serves one "
+		    "(pick it with --url)",
+		    cfg_server_count(c));
+	if (o->url == NULL && cfg_server_count(c) == 1) {
+		o->url = cfg_server_url(c, 0);
+		o->resource = cfg_server_resource(c, 0);
+	}
+	if (o->url == NULL)
+		return cmd_usage_error("run", "--url is required (or one "
+		                              "\"servers\" entry in the config)");
+	if (cfg_issuer(c) && cfg_client_id(c) == NULL && !o->static_auth)
+		return cmd_usage_error("run", "%s: client_id is required with "
+		                              "an issuer",
+		    cfg_origin(c, "issuer"));
 	return 0;
 }
 
@@ -344,20 +397,88 @@ static const struct router_cbs run_router_cbs = {
 	.closed = on_closed,
 };
 
+static void
+on_auth_state(void *arg, enum auth_state st, const char *why)
+{
+	struct run *r = arg;
+
+	if (r->router)
+		router_auth_state(r->router, st, why);
+}
+
+static void
+on_auth_code(void *arg, const struct oamsg_device *d)
+{
+	struct run *r = arg;
+
+	if (r->router)
+		router_auth_code(r->router, d);
+}
+
+static void
+on_auth_tokens(void *arg)
+{
+	struct run *r = arg;
+
+	if (r->router)
+		router_auth_tokens(r->router);
+}
+
+static const struct auth_cbs run_auth_cbs = {
+	.state = on_auth_state,
+	.code = on_auth_code,
+	.tokens = on_auth_tokens,
+};
+
+/* Sign-in for the session when an issuer is configured; 0 or -1. */
+static int
+start_auth(struct run *r, struct run_opts *o, struct router_auth *ra)
+{
+	struct cfg *c = o->cfg;
+	struct auth_opts ao = { 0 };
+	const char *store = cfg_token_store(c);
+	char err[512];
+
+	ao.issuer = cfg_issuer(c);
+	ao.client_id = cfg_client_id(c);
+	ao.scope = o->scope;
+	ao.resource = cfg_resource(c);
+	ao.profile = cfg_profile(c);
+	ao.watch_store = 1;
+	if (tokstore_kind_parse(store ? store : "keyring", &ao.store) == -1)
+		ao.store = TOKSTORE_KEYRING;
+	r->auth = auth_new(r->loop, r->http, &ao, &run_auth_cbs, r, err,
+	    sizeof(err));
+	if (r->auth == NULL) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (auth_start(r->auth) == AUTH_SIGNED_IN)
+		log_info("signed in to %s (tokens in the %s)", ao.issuer,
+		    auth_store_name(r->auth));
+	ra->auth = r->auth;
+	ra->resource = o->resource;
+	ra->issuer = ao.issuer;
+	return 0;
+}
+
 static int
 serve(struct run_opts *o)
 {
 	struct http_opts ho = { o->cacert, o->connect_s * 1000 };
 	struct upstream_opts uo = { o->url, o->headers, o->idle_s * 1000,
-		o->max_s * 1000 };
+		o->max_s * 1000, NULL };
+	struct router_auth ra = { 0 };
+	int use_auth = cfg_issuer(o->cfg) && !o->static_auth;
 	struct run r = { 0 };
 
 	r.loop = loop_new();
 	if (loop_catch_signals(r.loop, on_signal, &r) == -1 ||
 	    loop_hook_add(r.loop, before_poll, &r) == -1 ||
 	    (r.http = http_new(r.loop, &ho)) == NULL ||
-	    (r.router = router_new(r.loop, r.http, &uo, &run_router_cbs, &r)) ==
-	        NULL) {
+	    (use_auth && start_auth(&r, o, &ra) == -1) ||
+	    (r.router = router_new(r.loop, r.http, &uo, use_auth ? &ra : NULL,
+	         &run_router_cbs, &r)) == NULL) {
 		r.rc = CMD_FAIL;
 		goto out;
 	}
@@ -369,6 +490,7 @@ serve(struct run_opts *o)
 		r.rc = CMD_FAIL;
 out:
 	router_free(&r.router);
+	auth_free(&r.auth);
 	chan_free(&r.chan);
 	http_free(&r.http);
 	loop_free(&r.loop);
@@ -386,9 +508,6 @@ cmd_run(int argc, char **argv)
 	o.idle_s = BOUNDS_REQUEST_IDLE_MS / 1000;
 	o.max_s = BOUNDS_REQUEST_MAX_MS / 1000;
 	o.headers = hdrlist_new();
-#ifdef __linux__
-	prctl(PR_SET_DUMPABLE, 0); /* no core dumps or ptrace of secrets */
-#endif
 	if ((rc = parse_args(argc, argv, &o)) != 0) {
 		if (rc == -1) {
 			fputs(run_usage, stdout);
@@ -397,6 +516,9 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	take_env_token(o.headers);
+	o.static_auth = hdrlist_has(o.headers, "Authorization");
+	if ((rc = apply_cfg(&o)) != 0)
+		goto out;
 	log_set_level(o.level);
 	if (o.log_file && log_open_file(o.log_file) == -1) {
 		rc = CMD_FAIL;
@@ -406,5 +528,7 @@ cmd_run(int argc, char **argv)
 	log_close();
 out:
 	hdrlist_free(&o.headers);
+	cfg_free(&o.cfg);
+	free(o.scope);
 	return rc;
 }

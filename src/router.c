@@ -16,38 +16,11 @@
 #include "idmap.h"
 #include "log.h"
 #include "rpc.h"
+#include "router_int.h"
 #include "xmem.h"
 
-#define ROUTER_MAX_BATCH 1024
-
-struct batch {
-	size_t expect;  /* replies still to come */
-	size_t got;     /* replies gathered */
-	struct buf out; /* "[" reply "," reply ... */
-};
-
-/* A request in flight, keyed in its table by the id it was sent with. */
-struct pend {
-	char *id;            /* the sender's raw id text (owned) */
-	size_t idlen;        /* its length */
-	struct batch *batch; /* IDE batch gathering the reply, or NULL */
-};
-
-struct router {
-	struct loop *loop;
-	struct router_cbs cbs;
-	void *arg;
-	struct upstream *up;   /* the hosted server */
-	struct rpc *rpc;       /* parser for IDE messages */
-	struct idmap *pending; /* upstream id -> IDE request (struct pend) */
-	struct idmap *srvreq;  /* bridge id -> server request (struct pend) */
-	int64_t next_srv_id;   /* last bridge id given to the IDE */
-	struct buf scratch;    /* rewritten messages */
-	int batches_ok;        /* 2025-03-26 negotiated */
-};
-
-static struct pend *
-pend_new(const char *raw, size_t len, struct batch *b)
+struct pend *
+rt_pend_new(const char *raw, size_t len, struct batch *b)
 {
 	struct pend *q = x_calloc(1, sizeof(*q));
 
@@ -57,8 +30,8 @@ pend_new(const char *raw, size_t len, struct batch *b)
 	return q;
 }
 
-static void
-pend_free(struct pend *q)
+void
+rt_pend_free(struct pend *q)
 {
 	if (q == NULL)
 		return;
@@ -98,8 +71,8 @@ batch_reply(struct router *r, struct batch *b, const char *msg, size_t len)
 }
 
 /* Sends one reply to the IDE, or into its batch. */
-static void
-reply(struct router *r, struct batch *b, const char *msg, size_t len)
+void
+rt_reply(struct router *r, struct batch *b, const char *msg, size_t len)
 {
 	if (b)
 		batch_reply(r, b, msg, len);
@@ -107,21 +80,21 @@ reply(struct router *r, struct batch *b, const char *msg, size_t len)
 		r->cbs.send(r->arg, msg, len);
 }
 
-static void
-reply_error(struct router *r, struct batch *b, const char *id, size_t idlen,
+void
+rt_reply_error(struct router *r, struct batch *b, const char *id, size_t idlen,
     int code, const char *why)
 {
 	struct buf out;
 
 	buf_init(&out, 65536);
 	if (rpc_error_reply(&out, id, idlen, code, why) == 0)
-		reply(r, b, buf_data(&out), buf_len(&out));
+		rt_reply(r, b, buf_data(&out), buf_len(&out));
 	buf_finish(&out);
 }
 
 /* Replaces the bytes of `sp` in js with `rep`; result in r->scratch. */
-static int
-rewrite(struct router *r, const char *js, size_t len, struct rpc_span sp,
+int
+rt_rewrite(struct router *r, const char *js, size_t len, struct rpc_span sp,
     const char *rep, size_t rlen)
 {
 	buf_reset(&r->scratch);
@@ -142,9 +115,9 @@ bad_input(struct router *r, struct batch *b, int code, const char *js)
 
 	log_warn("IDE sent a bad message: %s", why);
 	if (code == RPC_PARSE_ERROR || id.type == RPC_T_NONE)
-		reply_error(r, b, NULL, 0, code, why);
+		rt_reply_error(r, b, NULL, 0, code, why);
 	else
-		reply_error(r, b, js + id.off, id.len, code, why);
+		rt_reply_error(r, b, js + id.off, id.len, code, why);
 }
 
 static void
@@ -156,7 +129,7 @@ pong(struct router *r, struct batch *b, const char *js, struct rpc_span id)
 	if (buf_puts(&out, "{\"jsonrpc\":\"2.0\",\"id\":") == 0 &&
 	    buf_append(&out, js + id.off, id.len) == 0 &&
 	    buf_puts(&out, ",\"result\":{}}") == 0)
-		reply(r, b, buf_data(&out), buf_len(&out));
+		rt_reply(r, b, buf_data(&out), buf_len(&out));
 	buf_finish(&out);
 }
 
@@ -185,23 +158,25 @@ forward_request(struct router *r, struct batch *b, const char *js, size_t len)
 		pong(r, b, js, sp);
 		return;
 	}
+	if (r->ra && ra_request(r, b, js, len))
+		return;
 	if (rpc_method_is(r->rpc, "initialize")) {
 		kind = UPSTREAM_INITIALIZE;
 		ide_version(r, js);
 	}
 	if (idmap_count(r->pending) >= BOUNDS_MAX_INFLIGHT) {
-		reply_error(r, b, js + sp.off, sp.len, RPC_INTERNAL_ERROR,
+		rt_reply_error(r, b, js + sp.off, sp.len, RPC_INTERNAL_ERROR,
 		    "too many requests in flight");
 		return;
 	}
 	id = upstream_next_id(r->up);
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	if (rewrite(r, js, len, sp, num, strlen(num)) == -1) {
-		reply_error(r, b, js + sp.off, sp.len, RPC_INTERNAL_ERROR,
+	if (rt_rewrite(r, js, len, sp, num, strlen(num)) == -1) {
+		rt_reply_error(r, b, js + sp.off, sp.len, RPC_INTERNAL_ERROR,
 		    "message too large");
 		return;
 	}
-	idmap_put(r->pending, id, pend_new(js + sp.off, sp.len, b));
+	idmap_put(r->pending, id, rt_pend_new(js + sp.off, sp.len, b));
 	msg = buf_take(&r->scratch, &mlen);
 	upstream_send(r->up, msg, mlen, id, kind);
 }
@@ -220,7 +195,7 @@ ide_cancelled(struct router *r, const char *js, size_t len)
 		return;
 	}
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	if (rewrite(r, js, len, sp, num, strlen(num)) == 0) {
+	if (rt_rewrite(r, js, len, sp, num, strlen(num)) == 0) {
 		size_t mlen;
 		char *msg = buf_take(&r->scratch, &mlen);
 
@@ -229,9 +204,9 @@ ide_cancelled(struct router *r, const char *js, size_t len)
 	upstream_cancel(r->up, id);
 	q = idmap_del(r->pending, id);
 	if (q->batch) /* a batch still needs its slot filled */
-		reply_error(r, q->batch, q->id, q->idlen, RPC_INTERNAL_ERROR,
+		rt_reply_error(r, q->batch, q->id, q->idlen, RPC_INTERNAL_ERROR,
 		    "request cancelled");
-	pend_free(q);
+	rt_pend_free(q);
 }
 
 static void
@@ -243,6 +218,8 @@ forward_notification(struct router *r, const char *js, size_t len)
 		ide_cancelled(r, js, len);
 		return;
 	}
+	if (r->ra && ra_notification(r, js, len))
+		return;
 	if (rpc_method_is(r->rpc, "notifications/initialized"))
 		kind = UPSTREAM_INITIALIZED;
 	upstream_send(r->up, x_memdup(js, len), len, -1, kind);
@@ -256,20 +233,23 @@ forward_response(struct router *r, const char *js, size_t len)
 	struct pend *s = NULL;
 	int64_t id;
 
-	if (rpc_span_int(js, sp, &id) == 0)
+	if (rpc_span_int(js, sp, &id) == 0) {
+		if (r->ra && ra_ide_response(r, js, len, id))
+			return;
 		s = idmap_del(r->srvreq, id);
+	}
 	if (s == NULL) {
 		log_warn("IDE answered a request that is not pending; "
 		         "dropped");
 		return;
 	}
-	if (rewrite(r, js, len, sp, s->id, s->idlen) == 0) {
+	if (rt_rewrite(r, js, len, sp, s->id, s->idlen) == 0) {
 		size_t mlen;
 		char *msg = buf_take(&r->scratch, &mlen);
 
 		upstream_send(r->up, msg, mlen, -1, UPSTREAM_RESPONSE);
 	}
-	pend_free(s);
+	rt_pend_free(s);
 }
 
 static void handle_batch(struct router *r, const char *js, size_t len);
@@ -288,7 +268,7 @@ handle(struct router *r, struct batch *b, const char *js, size_t len)
 		if (b == NULL)
 			handle_batch(r, js, len);
 		else
-			reply_error(r, b, NULL, 0, RPC_INVALID_REQUEST,
+			rt_reply_error(r, b, NULL, 0, RPC_INVALID_REQUEST,
 			    "batch inside a batch");
 		break;
 	case RPC_REQUEST:
@@ -329,7 +309,7 @@ handle_batch(struct router *r, const char *js, size_t len)
 
 	if (!r->batches_ok || n > ROUTER_MAX_BATCH) {
 		log_warn("IDE sent a batch that is not allowed here");
-		reply_error(r, NULL, NULL, 0, RPC_INVALID_REQUEST,
+		rt_reply_error(r, NULL, NULL, 0, RPC_INVALID_REQUEST,
 		    n > ROUTER_MAX_BATCH ? "batch too large"
 		                         : "JSON-RPC "
 		                           "batches are only allowed in "
@@ -368,7 +348,7 @@ router_input_too_long(struct router *r, size_t len)
 	    "limit; dropped",
 	    len, BOUNDS_MAX_LINE);
 	log_warn("IDE sent a %s", why);
-	reply_error(r, NULL, NULL, 0, RPC_INVALID_REQUEST, why);
+	rt_reply_error(r, NULL, NULL, 0, RPC_INVALID_REQUEST, why);
 }
 
 /* -- hosted server -> IDE --------------------------------------------- */
@@ -381,20 +361,23 @@ server_response(struct router *r, const char *js, size_t len, struct rpc *msg)
 	const char *v;
 	int64_t id;
 
-	if (rpc_span_int(js, sp, &id) == 0)
+	if (rpc_span_int(js, sp, &id) == 0) {
+		if (r->ra && ra_server_response(r, js, len, msg, id))
+			return;
 		q = idmap_del(r->pending, id);
+	}
 	if (q == NULL) {
 		log_debug("hosted server answered an unknown request; dropped");
 		return;
 	}
 	if ((v = upstream_version(r->up)) != NULL)
 		r->batches_ok = strcmp(v, "2025-03-26") == 0;
-	if (rewrite(r, js, len, sp, q->id, q->idlen) == 0)
-		reply(r, q->batch, buf_data(&r->scratch), buf_len(&r->scratch));
+	if (rt_rewrite(r, js, len, sp, q->id, q->idlen) == 0)
+		rt_reply(r, q->batch, buf_data(&r->scratch), buf_len(&r->scratch));
 	else
-		reply_error(r, q->batch, q->id, q->idlen, RPC_INTERNAL_ERROR,
+		rt_reply_error(r, q->batch, q->id, q->idlen, RPC_INTERNAL_ERROR,
 		    "response too large to relay");
-	pend_free(q);
+	rt_pend_free(q);
 }
 
 static void
@@ -405,9 +388,9 @@ server_request(struct router *r, const char *js, size_t len, struct rpc *msg)
 	int64_t id = ++r->next_srv_id;
 
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	if (rewrite(r, js, len, sp, num, strlen(num)) == -1)
+	if (rt_rewrite(r, js, len, sp, num, strlen(num)) == -1)
 		return;
-	idmap_put(r->srvreq, id, pend_new(js + sp.off, sp.len, NULL));
+	idmap_put(r->srvreq, id, rt_pend_new(js + sp.off, sp.len, NULL));
 	r->cbs.send(r->arg, buf_data(&r->scratch), buf_len(&r->scratch));
 }
 
@@ -427,9 +410,9 @@ server_notification(
 	if (sp.type == RPC_T_NONE ||
 	    (id = pend_find(r->srvreq, js + sp.off, sp.len)) == -1)
 		return; /* nothing of the IDE's to cancel */
-	pend_free(idmap_del(r->srvreq, id));
+	rt_pend_free(idmap_del(r->srvreq, id));
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	if (rewrite(r, js, len, sp, num, strlen(num)) == 0)
+	if (rt_rewrite(r, js, len, sp, num, strlen(num)) == 0)
 		r->cbs.send(
 		    r->arg, buf_data(&r->scratch), buf_len(&r->scratch));
 }
@@ -458,13 +441,15 @@ static void
 on_fail(void *arg, int64_t id, int code, const char *why)
 {
 	struct router *r = arg;
-	struct pend *q = idmap_del(r->pending, id);
+	struct pend *q;
 
-	if (q == NULL)
+	if (r->ra && ra_fail(r, id, why))
+		return;
+	if ((q = idmap_del(r->pending, id)) == NULL)
 		return;
 	log_warn("request failed: %s", why);
-	reply_error(r, q->batch, q->id, q->idlen, code, why);
-	pend_free(q);
+	rt_reply_error(r, q->batch, q->id, q->idlen, code, why);
+	rt_pend_free(q);
 }
 
 static void
@@ -485,9 +470,10 @@ static const struct upstream_cbs router_up_cbs = {
 
 struct router *
 router_new(struct loop *l, struct http *h, const struct upstream_opts *up,
-    const struct router_cbs *cbs, void *arg)
+    const struct router_auth *ra, const struct router_cbs *cbs, void *arg)
 {
 	struct router *r = x_calloc(1, sizeof(*r));
+	struct upstream_opts uo = *up;
 
 	r->loop = l;
 	r->cbs = *cbs;
@@ -496,7 +482,11 @@ router_new(struct loop *l, struct http *h, const struct upstream_opts *up,
 	r->pending = idmap_new();
 	r->srvreq = idmap_new();
 	buf_init(&r->scratch, (size_t)BOUNDS_MAX_LINE + 1024);
-	r->up = upstream_new(l, h, up, &router_up_cbs, r);
+	if (ra) {
+		r->ra = ra_new(r, ra);
+		uo.auth = &r->ra->ua;
+	}
+	r->up = upstream_new(l, h, &uo, &router_up_cbs, r);
 	return r;
 }
 
@@ -522,13 +512,13 @@ free_ide_req(void *p)
 		buf_finish(&q->batch->out);
 		free(q->batch);
 	}
-	pend_free(q);
+	rt_pend_free(q);
 }
 
 static void
 free_srv_req(void *p)
 {
-	pend_free(p);
+	rt_pend_free(p);
 }
 
 void
@@ -539,6 +529,7 @@ router_free(struct router **rp)
 	if (rp == NULL || (r = *rp) == NULL)
 		return;
 	upstream_free(&r->up);
+	ra_free(r);
 	free_table(&r->pending, free_ide_req);
 	free_table(&r->srvreq, free_srv_req);
 	rpc_free(&r->rpc);

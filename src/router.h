@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "auth.h"
 #include "http.h"
 #include "loop.h"
 #include "upstream.h"
@@ -31,11 +32,34 @@ struct router_cbs {
 struct router;
 
 /*
+ * Sign-in mode. The bridge answers `initialize` itself and opens the
+ * hosted session with the IDE's initialize once a token exists. Until
+ * the user is signed in it serves a sign-in tool, surfaces the device
+ * code (URL-mode elicitation when the IDE offers it, else a warning
+ * notification) and sends list_changed when the hosted tools arrive.
+ */
+struct router_auth {
+	struct auth *auth;    /* borrowed; must outlive the router */
+	const char *resource; /* the server's audience (copied), or NULL */
+	const char *issuer;   /* shown to the user (copied) */
+};
+
+/* Name of the bridge's own sign-in tool. */
+#define ROUTER_SIGNIN_TOOL "mcp_bridge_sign_in"
+
+/*
  * New router with one upstream built from `up` (copied; strings
- * borrowed). `cbs` is copied. NULL on failure.
+ * borrowed). `ra` NULL: a plain relay (static or no credentials); else
+ * copied. `cbs` is copied. NULL on failure.
  */
 struct router *router_new(struct loop *l, struct http *h,
-    const struct upstream_opts *up, const struct router_cbs *cbs, void *arg);
+    const struct upstream_opts *up, const struct router_auth *ra,
+    const struct router_cbs *cbs, void *arg);
+
+/* Events of `auth` for this session (the owner wires auth_cbs here). */
+void router_auth_state(struct router *r, enum auth_state st, const char *why);
+void router_auth_code(struct router *r, const struct oamsg_device *d);
+void router_auth_tokens(struct router *r);
 
 /* Frees the router and its upstreams; sets *rp to NULL; NULL is fine. */
 void router_free(struct router **rp);

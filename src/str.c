@@ -119,3 +119,23 @@ str_utf8_valid(const char *p, size_t n)
 	}
 	return 1;
 }
+
+static uint64_t
+fnv1a(uint64_t h, const char *s)
+{
+	do {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	} while (*s++ != '\0');
+	return h;
+}
+
+void
+str_pair_id(const char *a, const char *b, char out[33])
+{
+	uint64_t x = fnv1a(fnv1a(0xcbf29ce484222325ULL, a), b);
+	uint64_t y = fnv1a(fnv1a(0x84222325cbf29ce4ULL, b), a);
+
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)x,
+	    (unsigned long long)y);
+}

@@ -26,4 +26,10 @@ void str_trim(const char **p, size_t *n);
 /* 1 if [p, p+n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int str_utf8_valid(const char *p, size_t n);
 
+/*
+ * 32 hex digits naming the pair (a, b), e.g. for file names: two
+ * differently seeded FNV-1a hashes. Not cryptographic. `out` >= 33.
+ */
+void str_pair_id(const char *a, const char *b, char out[33]);
+
 #endif

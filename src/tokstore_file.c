@@ -137,26 +137,14 @@ dir_ok(const struct fstore *f)
 }
 
 /* 64-bit FNV-1a over `s` and its NUL, continuing from `h`. */
-static uint64_t
-fnv1a(uint64_t h, const char *s)
-{
-	do {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	} while (*s++ != '\0');
-	return h;
-}
-
 /* The item's path (new): two differently seeded hashes of the pair. */
 static char *
 item_path(const struct fstore *f, const char *issuer, const char *profile)
 {
-	uint64_t a, b;
+	char id[33];
 
-	a = fnv1a(fnv1a(0xcbf29ce484222325ULL, issuer), profile);
-	b = fnv1a(fnv1a(0x84222325cbf29ce4ULL, profile), issuer);
-	return x_asprintf("%s/tokens-%016llx%016llx.bin", f->dir,
-	    (unsigned long long)a, (unsigned long long)b);
+	str_pair_id(issuer, profile, id);
+	return x_asprintf("%s/tokens-%s.bin", f->dir, id);
 }
 
 static void *

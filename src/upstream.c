@@ -16,6 +16,7 @@
 
 #include "bounds.h"
 #include "log.h"
+#include "secret.h"
 #include "str.h"
 #include "upstream_int.h"
 #include "xmem.h"
@@ -95,6 +96,7 @@ up_post_destroy(struct post *p)
 	loop_timer_del(p->max);
 	loop_timer_del(p->resume);
 	sse_free(&p->sse);
+	secret_free(&p->sent);
 	buf_finish(&p->json);
 	free(p->body);
 	free(p);
@@ -208,6 +210,64 @@ add_headers(struct post *p, struct http_req *r, const char *accept)
 		http_req_header(r, line);
 	}
 	http_req_headers(r, u->headers);
+	if (p->sent) {
+		char *h = x_asprintf("Authorization: Bearer %s",
+		    secret_data(p->sent));
+
+		http_req_header(r, h);
+		secret_wipe(h, strlen(h));
+		free(h);
+	}
+}
+
+/*
+ * Takes the current bearer token for the next transfer of p: 0 go on,
+ * 1 the post waits for upstream_auth_ready(), -1 the post failed.
+ */
+int
+up_bearer(struct post *p)
+{
+	const struct upstream_auth *a = p->up->auth;
+	const struct secret *tok = NULL;
+	const char *why = NULL;
+	char msg[512];
+	int rc;
+
+	secret_free(&p->sent);
+	if (a == NULL)
+		return 0;
+	rc = a->bearer(a->arg, &tok, &why);
+	if (rc == 0) {
+		p->sent = secret_new(secret_data(tok), secret_len(tok));
+		return 0;
+	}
+	if (rc == 1 || p->is_getstream) {
+		p->auth_wait = 1;
+		return 1;
+	}
+	str_fmt(msg, sizeof(msg), "no access token for the hosted server: %s",
+	    why ? why : "not signed in");
+	up_post_fail(p, RPC_UPSTREAM_ERROR, msg);
+	return -1;
+}
+
+/* 401 to a token we sent: report it and send once more. 1 if handled. */
+int
+up_auth_rejected(struct post *p)
+{
+	const struct upstream_auth *a = p->up->auth;
+
+	if (p->status != 401 || a == NULL || p->sent == NULL ||
+	    (p->auth_retried && !p->is_getstream))
+		return 0;
+	http_req_cancel(p->req);
+	p->req = NULL;
+	p->auth_retried = 1;
+	p->auth_wait = 1;
+	log_info("hosted server refused the access token (HTTP 401); "
+	         "refreshing it");
+	a->rejected(a->arg, p->sent);
+	return 1;
 }
 
 static void
@@ -231,9 +291,12 @@ up_post_start(struct post *p)
 		p->waiting = 1; /* the session is not established yet */
 		return;
 	}
-	if (p->kind == UPSTREAM_INITIALIZE && !p->internal)
-		u->initializing = 1;
 	p->waiting = 0;
+	p->in_get = 0;
+	if (p->kind == UPSTREAM_INITIALIZE && !p->internal)
+		u->initializing = 1; /* before a wait for a token, too */
+	if (up_bearer(p) != 0)
+		return;
 	reset_transfer(p);
 	p->req = http_req_new(u->http, "POST", u->url, &post_cbs, p);
 	if (p->req == NULL) {
@@ -255,6 +318,9 @@ up_get_start(struct post *p)
 	const char *last = p->sse ? sse_last_id(p->sse) : "";
 	char line[512];
 
+	p->in_get = 1;
+	if (up_bearer(p) != 0)
+		return;
 	reset_transfer(p);
 	p->req = http_req_new(u->http, "GET", u->url, &post_cbs, p);
 	if (p->req == NULL) {
@@ -409,7 +475,7 @@ on_head(void *arg, struct http_req *r, long status)
 	struct post *p = arg;
 
 	p->status = status;
-	if (up_session_expired(p))
+	if (up_auth_rejected(p) || up_session_expired(p))
 		return;
 	if (status >= 200 && status < 300)
 		up_capture_session(p, r);

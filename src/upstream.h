@@ -37,11 +37,27 @@ enum upstream_kind {
 	UPSTREAM_RESPONSE,    /* an answer to a server->client request */
 };
 
+struct secret;
+
+/*
+ * Where the bearer token comes from (a company sign-in). `bearer`
+ * returns 0 and *out (borrowed for the call), 1 when the token is not
+ * ready yet (upstream_auth_ready() follows), or -1 with *why. `rejected`
+ * reports the token the server answered 401 to; the request is sent once
+ * more after upstream_auth_ready().
+ */
+struct upstream_auth {
+	int (*bearer)(void *arg, const struct secret **out, const char **why);
+	void (*rejected)(void *arg, const struct secret *tok);
+	void *arg;
+};
+
 struct upstream_opts {
 	const char *url;               /* endpoint; borrowed */
 	const struct hdrlist *headers; /* extra headers; borrowed */
 	int64_t request_idle_ms;       /* 0 = no idle timeout */
 	int64_t request_max_ms;        /* hard limit per request, 0 = none */
+	const struct upstream_auth *auth; /* borrowed; NULL = none */
 };
 
 struct upstream_cbs {
@@ -82,6 +98,9 @@ void upstream_cancel(struct upstream *u, int64_t id);
 
 /* Ends the session (DELETE, 405 ignored), then calls on_closed. */
 void upstream_close(struct upstream *u);
+
+/* Tokens changed: messages waiting for one are sent again. */
+void upstream_auth_ready(struct upstream *u);
 
 /* The negotiated protocol version, or NULL before initialize. */
 const char *upstream_version(const struct upstream *u);

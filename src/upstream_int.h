@@ -51,6 +51,9 @@ struct post {
 	int is_getstream;          /* the standalone GET stream */
 	int in_get;                /* the current transfer is a GET */
 	int dead;                  /* retired; freed by the reaper */
+	int auth_wait;             /* held until a token is ready */
+	int auth_retried;          /* already resent after a 401 */
+	struct secret *sent;       /* bearer token of the transfer, or NULL */
 	struct loop_timer *idle;   /* idle timeout, NULL if none */
 	struct loop_timer *max;    /* hard timeout, NULL if none */
 	struct loop_timer *resume; /* delayed resume or reopen */
@@ -61,6 +64,7 @@ struct upstream {
 	struct http *http;             /* shared libcurl client */
 	char *url;                     /* endpoint */
 	const struct hdrlist *headers; /* user headers, borrowed */
+	const struct upstream_auth *auth; /* token source, or NULL */
 	int64_t idle_ms, max_ms;       /* request timeouts */
 	struct upstream_cbs cbs;       /* owner's callbacks */
 	void *arg;                     /* passed to them */
@@ -93,6 +97,8 @@ void up_post_start(struct post *p);
 void up_get_start(struct post *p);
 void up_schedule_get(struct post *p, int64_t delay_ms);
 int64_t up_retry_delay(const struct post *p);
+int up_bearer(struct post *p);
+int up_auth_rejected(struct post *p);
 
 /* upstream_sess.c: the session. */
 void up_reinit_failed(struct upstream *u, const char *why);

@@ -244,6 +244,7 @@ upstream_new(struct loop *l, struct http *h, const struct upstream_opts *o,
 	u->http = h;
 	u->url = x_strdup(o->url);
 	u->headers = o->headers;
+	u->auth = o->auth;
 	u->idle_ms = o->request_idle_ms;
 	u->max_ms = o->request_max_ms;
 	u->cbs = *cbs;
@@ -384,4 +385,19 @@ const char *
 upstream_version(const struct upstream *u)
 {
 	return u->version[0] ? u->version : NULL;
+}
+
+void
+upstream_auth_ready(struct upstream *u)
+{
+	for (struct post *q = u->posts, *n; q != NULL; q = n) {
+		n = q->next;
+		if (!q->auth_wait || q->dead)
+			continue;
+		q->auth_wait = 0;
+		if (q->is_getstream || q->in_get)
+			up_get_start(q);
+		else
+			up_post_start(q);
+	}
 }

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cmd_auth: `mcp-bridge login`, `logout` and `status`.
+ *
+ * login runs the device flow in the terminal: the address and code on
+ * stderr (stdout stays clean for scripts), a QR code when stderr is a
+ * terminal, the browser opened unless --no-browser or there is no
+ * display, Ctrl-C cancels. The tokens go to the configured store; a
+ * missing keyring is an error here (a login kept in memory would be
+ * lost at exit). status exits 0 signed in, 1 not, 2 on error.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "cfg.h"
+#include "cmd.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "oamsg.h"
+#include "qr.h"
+#include "secret.h"
+#include "str.h"
+#include "tokset.h"
+
+extern char **environ;
+
+struct sess {
+	const char *cmd;    /* "login", "logout", "status" */
+	struct cfg *cfg;
+	struct loop *loop;
+	struct http *http;
+	struct auth *auth;
+	char *scope;        /* space-separated scopes (owned) */
+	int no_browser;     /* login --no-browser */
+	int rc;             /* exit code */
+};
+
+static const struct option auth_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "no-browser", no_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *const usages[] = {
+	"usage: mcp-bridge login [--no-browser] [--config FILE] "
+	"[--log-level L]\n"
+	"Signs in to the configured issuer with the OAuth device flow and\n"
+	"keeps the tokens in the token store (the OS keyring by default).\n",
+	"usage: mcp-bridge logout [--config FILE] [--log-level L]\n"
+	"Revokes the refresh token at the issuer and deletes the stored\n"
+	"tokens.\n",
+	"usage: mcp-bridge status [--json] [--config FILE] [--log-level L]\n"
+	"Shows who is signed in. Exit 0: signed in, 1: not, 2: error.\n",
+};
+
+struct args {
+	const char *config;
+	int no_browser, json, help;
+	enum log_level level;
+};
+
+/* 0, or an exit code (usage error). */
+static int
+parse(const char *cmd, int argc, char **argv, int allowed, struct args *a)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->level = LOG_WARN;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", auth_longopts, NULL)) != -1) {
+		if (c == 'c')
+			a->config = optarg;
+		else if (c == 'n' && (allowed & 1))
+			a->no_browser = 1;
+		else if (c == 'j' && (allowed & 2))
+			a->json = 1;
+		else if (c == 'l' && log_level_parse(optarg, &a->level) == 0)
+			continue;
+		else if (c == 'h')
+			a->help = 1;
+		else
+			return cmd_usage_error(cmd, "unknown option or bad value: "
+			                            "'%s'",
+			    argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cmd_usage_error(
+		    cmd, "unexpected argument '%s'", argv[optind]);
+	log_set_level(a->level);
+	return 0;
+}
+
+/* Fills `o` from the config; 0, or -1 after a line on stderr. */
+static int
+auth_opts_from(struct sess *s, struct auth_opts *o)
+{
+	const char *store = cfg_token_store(s->cfg);
+
+	memset(o, 0, sizeof(*o));
+	if (cfg_issuer(s->cfg) == NULL || cfg_client_id(s->cfg) == NULL) {
+		fprintf(stderr,
+		    "mcp-bridge %s: no %s configured (set \"issuer\" and "
+		    "\"client_id\" in the config, or MCP_BRIDGE_ISSUER and "
+		    "MCP_BRIDGE_CLIENT_ID)\n",
+		    s->cmd, cfg_issuer(s->cfg) ? "client_id" : "issuer");
+		return -1;
+	}
+	o->issuer = cfg_issuer(s->cfg);
+	o->client_id = cfg_client_id(s->cfg);
+	o->scope = s->scope;
+	o->resource = cfg_resource(s->cfg);
+	o->profile = cfg_profile(s->cfg);
+	if (tokstore_kind_parse(store ? store : "keyring", &o->store) == -1)
+		o->store = TOKSTORE_KEYRING;
+	o->strict_store = 1;
+	return 0;
+}
+
+static void sess_state(void *arg, enum auth_state st, const char *why);
+static void sess_code(void *arg, const struct oamsg_device *d);
+
+static const struct auth_cbs sess_cbs = { sess_state, sess_code, NULL };
+
+/* Builds loop, http and auth; 0, or an exit code. */
+static int
+sess_open(struct sess *s, const char *config)
+{
+	struct http_opts ho = { 0 };
+	struct auth_opts ao;
+	char err[512];
+
+	if ((s->cfg = cmd_load_cfg(s->cmd, config, NULL)) == NULL)
+		return CMD_USAGE;
+	s->scope = cmd_scope_string(s->cfg);
+	if (auth_opts_from(s, &ao) == -1)
+		return CMD_USAGE;
+	ho.cacert = cfg_cacert(s->cfg);
+	s->loop = loop_new();
+	if ((s->http = http_new(s->loop, &ho)) == NULL)
+		return CMD_FAIL;
+	s->auth = auth_new(s->loop, s->http, &ao, &sess_cbs, s, err,
+	    sizeof(err));
+	if (s->auth == NULL) {
+		fprintf(stderr, "mcp-bridge %s: %s\n", s->cmd, err);
+		return CMD_FAIL;
+	}
+	return 0;
+}
+
+static void
+sess_close(struct sess *s)
+{
+	auth_free(&s->auth);
+	http_free(&s->http);
+	loop_free(&s->loop);
+	cfg_free(&s->cfg);
+	free(s->scope);
+}
+
+/* -- login ------------------------------------------------------------ */
+
+static int
+have_display(void)
+{
+#ifdef __APPLE__
+	return 1;
+#else
+	return getenv("DISPLAY") != NULL || getenv("WAYLAND_DISPLAY") != NULL;
+#endif
+}
+
+/* Opens `url` in the browser without waiting for it; quiet. */
+static void
+open_browser(const char *url)
+{
+#ifdef __APPLE__
+	char *argv[] = { "open", (char *)url, NULL };
+#else
+	char *argv[] = { "xdg-open", (char *)url, NULL };
+#endif
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+		fprintf(stderr, "(could not start %s; open the address "
+		                "yourself)\n",
+		    argv[0]);
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+static void
+sess_code(void *arg, const struct oamsg_device *d)
+{
+	struct sess *s = arg;
+	const char *url = d->verification_uri_complete
+	    ? d->verification_uri_complete
+	    : d->verification_uri;
+
+	fprintf(stderr,
+	    "To sign in to %s, open this address in a browser:\n\n"
+	    "    %s\n\nand check that it shows the code:  %s\n\n",
+	    cfg_issuer(s->cfg), url, d->user_code);
+	if (isatty(STDERR_FILENO) && qr_print(stderr, url) == 0)
+		fputc('\n', stderr);
+	if (!s->no_browser && have_display())
+		open_browser(url);
+	fprintf(stderr, "Waiting for you to approve (the code expires in %lld "
+	                "minutes; Ctrl-C cancels)...\n",
+	    (long long)((d->expires_in + 59) / 60));
+}
+
+static void
+who(const struct auth *a, char *out, size_t outsz)
+{
+	const struct tokset *t = auth_tokens(a);
+	const struct secret *id = t ? tokset_id(t) : NULL;
+	struct oamsg_claims c;
+	char err[64];
+
+	str_fmt(out, outsz, "(no ID token)");
+	if (id == NULL ||
+	    oamsg_claims_parse(secret_data(id), secret_len(id), &c, err,
+	        sizeof(err)) == -1)
+		return;
+	str_fmt(out, outsz, "%s%s%s", c.email ? c.email : c.sub ? c.sub : "?",
+	    c.name ? " - " : "", c.name ? c.name : "");
+	oamsg_claims_clear(&c);
+}
+
+static void
+sess_state(void *arg, enum auth_state st, const char *why)
+{
+	struct sess *s = arg;
+	char name[512];
+
+	if (st == AUTH_SIGNING_IN || strcmp(s->cmd, "login") != 0)
+		return;
+	if (st == AUTH_SIGNED_IN) {
+		who(s->auth, name, sizeof(name));
+		fprintf(stderr, "Signed in as %s (%s); tokens kept in the %s.\n",
+		    name, cfg_issuer(s->cfg), auth_store_name(s->auth));
+		s->rc = CMD_OK;
+	} else {
+		fprintf(stderr, "mcp-bridge login: %s\n", why ? why : "failed");
+		s->rc = CMD_FAIL;
+	}
+	loop_stop(s->loop);
+}
+
+static void
+on_interrupt(void *arg)
+{
+	struct sess *s = arg;
+
+	fprintf(stderr, "mcp-bridge %s: cancelled\n", s->cmd);
+	s->rc = CMD_FAIL;
+	loop_stop(s->loop);
+}
+
+int
+cmd_login(int argc, char **argv)
+{
+	struct sess s = { .cmd = "login", .rc = CMD_FAIL };
+	struct args a;
+	int rc;
+
+	if ((rc = parse("login", argc, argv, 1, &a)) != 0 || a.help) {
+		if (a.help)
+			fputs(usages[0], stdout);
+		return rc;
+	}
+	s.no_browser = a.no_browser;
+	if (getenv("MCP_BRIDGE_ACCESS_TOKEN"))
+		fprintf(stderr, "note: MCP_BRIDGE_ACCESS_TOKEN is set; 'run' "
+		                "uses it instead of this sign-in\n");
+	if ((rc = sess_open(&s, a.config)) != 0)
+		goto out;
+	if (loop_catch_signals(s.loop, on_interrupt, &s) == -1)
+		goto out;
+	auth_relogin(s.auth);
+	if (loop_run(s.loop) == -1)
+		s.rc = CMD_FAIL;
+	rc = s.rc;
+out:
+	sess_close(&s);
+	return rc;
+}
+
+/* -- logout ----------------------------------------------------------- */
+
+static void
+logged_out(void *arg, int ok, const char *why)
+{
+	struct sess *s = arg;
+
+	if (ok)
+		fprintf(stderr, "Signed out of %s: refresh token revoked, "
+		                "stored tokens deleted.\n",
+		    cfg_issuer(s->cfg));
+	else
+		fprintf(stderr, "mcp-bridge logout: %s\n", why);
+	s->rc = ok ? CMD_OK : CMD_FAIL;
+	loop_stop(s->loop);
+}
+
+int
+cmd_logout(int argc, char **argv)
+{
+	struct sess s = { .cmd = "logout", .rc = CMD_FAIL };
+	struct args a;
+	int rc;
+
+	if ((rc = parse("logout", argc, argv, 0, &a)) != 0 || a.help) {
+		if (a.help)
+			fputs(usages[1], stdout);
+		return rc;
+	}
+	if ((rc = sess_open(&s, a.config)) != 0)
+		goto out;
+	if (auth_start(s.auth) == AUTH_SIGNED_OUT) {
+		fprintf(stderr, "Not signed in to %s; nothing to do.\n",
+		    cfg_issuer(s.cfg));
+		rc = CMD_OK;
+		goto out;
+	}
+	if (loop_catch_signals(s.loop, on_interrupt, &s) == -1)
+		goto out;
+	auth_logout(s.auth, logged_out, &s);
+	if (loop_run(s.loop) == -1)
+		s.rc = CMD_FAIL;
+	rc = s.rc;
+out:
+	sess_close(&s);
+	return rc;
+}
+
+/* -- status ----------------------------------------------------------- */
+
+static void
+fmt_time(int64_t t, char *out, size_t outsz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		str_fmt(out, outsz, "unknown");
+}
+
+static json_t *
+status_json(struct sess *s, const struct oamsg_claims *c, int in)
+{
+	const struct tokset *t = auth_tokens(s->auth);
+	int64_t exp = t ? tokset_expires_at(t, NULL) : 0;
+	json_t *g = json_array();
+	char when[32];
+
+	for (size_t i = 0; c && i < c->ngroups; i++)
+		json_array_append_new(g, json_string(c->groups[i]));
+	fmt_time(exp, when, sizeof(when));
+	return json_pack("{s:b, s:s, s:s?, s:s?, s:s?, s:o, s:s?, s:I, s:b, "
+	                 "s:s}",
+	    "signed_in", in, "issuer", cfg_issuer(s->cfg), "sub",
+	    c ? c->sub : NULL, "email", c ? c->email : NULL, "name",
+	    c ? c->name : NULL, "groups", g, "expires_at", exp ? when : NULL,
+	    "expires_in", (json_int_t)(exp ? exp - (int64_t)time(NULL) : 0),
+	    "refresh_token", t && tokset_refresh(t) != NULL, "store",
+	    auth_store_name(s->auth));
+}
+
+static void
+status_text(struct sess *s, const struct oamsg_claims *c, int in)
+{
+	const struct tokset *t = auth_tokens(s->auth);
+	int64_t exp = t ? tokset_expires_at(t, NULL) : 0;
+	int64_t left = exp - (int64_t)time(NULL);
+	char when[32];
+
+	if (!in) {
+		printf("not signed in to %s (run 'mcp-bridge login')\n"
+		       "store:   %s\n",
+		    cfg_issuer(s->cfg), auth_store_name(s->auth));
+		return;
+	}
+	printf("signed in to %s\n", cfg_issuer(s->cfg));
+	if (c) {
+		printf("user:    %s%s%s%s (sub %s)\n", c->name ? c->name : "",
+		    c->name ? " <" : "", c->email ? c->email : "-",
+		    c->name ? ">" : "", c->sub ? c->sub : "?");
+		printf("groups:  ");
+		for (size_t i = 0; i < c->ngroups; i++)
+			printf("%s%s", i ? ", " : "", c->groups[i]);
+		printf("%s\n", c->ngroups ? "" : "(none)");
+	}
+	fmt_time(exp, when, sizeof(when));
+	printf("access:  %s (%s)\n", when,
+	    left > 0 ? "valid" : "expired; refreshed on next use");
+	printf("refresh: %s\n",
+	    t && tokset_refresh(t) ? "present" : "absent");
+	printf("store:   %s\n", auth_store_name(s->auth));
+}
+
+static int
+status_env(const char *issuer, int json)
+{
+	if (json)
+		printf("{\"signed_in\":true,\"source\":\"environment\"}\n");
+	else
+		printf("using MCP_BRIDGE_ACCESS_TOKEN from the environment "
+		       "(not refreshed, not stored)%s%s\n",
+		    issuer ? "; issuer " : "", issuer ? issuer : "");
+	return CMD_OK;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	struct sess s = { .cmd = "status", .rc = CMD_USAGE };
+	struct oamsg_claims c, *cp = NULL;
+	const struct secret *id;
+	struct args a;
+	char err[64];
+	int rc, in;
+
+	if ((rc = parse("status", argc, argv, 2, &a)) != 0 || a.help) {
+		if (a.help)
+			fputs(usages[2], stdout);
+		return rc;
+	}
+	if (getenv("MCP_BRIDGE_ACCESS_TOKEN"))
+		return status_env(getenv("MCP_BRIDGE_ISSUER"), a.json);
+	if (sess_open(&s, a.config) != 0) {
+		rc = CMD_USAGE; /* 2: could not check */
+		goto out;
+	}
+	in = auth_start(s.auth) == AUTH_SIGNED_IN;
+	id = auth_tokens(s.auth) ? tokset_id(auth_tokens(s.auth)) : NULL;
+	if (id && oamsg_claims_parse(secret_data(id), secret_len(id), &c, err,
+	              sizeof(err)) == 0)
+		cp = &c;
+	if (a.json) {
+		json_t *j = status_json(&s, cp, in);
+
+		json_dumpf(j, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(j);
+	} else
+		status_text(&s, cp, in);
+	if (cp)
+		oamsg_claims_clear(cp);
+	rc = in ? CMD_OK : CMD_FAIL;
+out:
+	sess_close(&s);
+	return rc;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * router_int: private parts shared by router.c (the relay) and
+ * router_auth.c (the session while the user is not signed in, and the
+ * sign-in surfaced through MCP). Nothing outside the router includes it.
+ */
+#ifndef ROUTER_INT_H
+#define ROUTER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "idmap.h"
+#include "router.h"
+#include "rpc.h"
+#include "upstream.h"
+
+#define ROUTER_MAX_BATCH 1024
+/* Sign-in tool calls that may wait for the device code at once. */
+#define ROUTER_MAX_SIGNIN_WAIT 16
+
+struct batch {
+	size_t expect;  /* replies still to come */
+	size_t got;     /* replies gathered */
+	struct buf out; /* "[" reply "," reply ... */
+};
+
+/* A request in flight, keyed in its table by the id it was sent with. */
+struct pend {
+	char *id;            /* the sender's raw id text (owned) */
+	size_t idlen;        /* its length */
+	struct batch *batch; /* IDE batch gathering the reply, or NULL */
+};
+
+/* Hosted session in auth mode (the bridge answered initialize). */
+enum up_state {
+	UP_IDLE = 0, /* not started: no token yet */
+	UP_STARTING, /* the IDE's initialize is on its way */
+	UP_READY,    /* initialized */
+};
+
+/* Sign-in state of the session (auth mode only). */
+struct rauth {
+	struct auth *auth;          /* borrowed */
+	char *resource;             /* the server's audience, or NULL */
+	char *issuer;               /* shown to the user */
+	struct upstream_auth ua;    /* token source given to the upstream */
+	char *init;                 /* the IDE's initialize (copy) */
+	size_t init_len;
+	int64_t init_id;            /* upstream id of that initialize */
+	enum up_state up;
+	int ide_ready;              /* IDE sent notifications/initialized */
+	int ide_url;                /* IDE accepts URL-mode elicitation */
+	int listed;                 /* the IDE saw the signed-out tool list */
+	int told;                   /* the current code was surfaced */
+	int was_in;                 /* last known state was signed in */
+	char *user_code, *uri;      /* current device code, or NULL */
+	char elicit[48];            /* elicitationId sent, or "" */
+	int64_t elicit_req;         /* bridge id of that request, or 0 */
+	struct pend *wait[ROUTER_MAX_SIGNIN_WAIT]; /* sign-in tool calls */
+	size_t nwait;
+};
+
+struct router {
+	struct loop *loop;
+	struct router_cbs cbs;
+	void *arg;
+	struct upstream *up;   /* the hosted server */
+	struct rpc *rpc;       /* parser for IDE messages */
+	struct idmap *pending; /* upstream id -> IDE request (struct pend) */
+	struct idmap *srvreq;  /* bridge id -> server request (struct pend) */
+	int64_t next_srv_id;   /* last bridge id given to the IDE */
+	struct buf scratch;    /* rewritten messages */
+	int batches_ok;        /* 2025-03-26 negotiated */
+	struct rauth *ra;      /* auth mode, or NULL (plain relay) */
+};
+
+/* router.c */
+struct pend *rt_pend_new(const char *raw, size_t len, struct batch *b);
+void rt_pend_free(struct pend *q);
+void rt_reply(struct router *r, struct batch *b, const char *msg, size_t len);
+void rt_reply_error(struct router *r, struct batch *b, const char *id,
+    size_t idlen, int code, const char *why);
+int rt_rewrite(struct router *r, const char *js, size_t len,
+    struct rpc_span sp, const char *rep, size_t rlen);
+
+/* router_auth.c: each returns 1 when it handled the message. */
+int ra_request(struct router *r, struct batch *b, const char *js, size_t len);
+int ra_notification(struct router *r, const char *js, size_t len);
+int ra_ide_response(struct router *r, const char *js, size_t len, int64_t id);
+int ra_server_response(struct router *r, const char *js, size_t len,
+    struct rpc *msg, int64_t id);
+int ra_fail(struct router *r, int64_t id, const char *why);
+struct rauth *ra_new(struct router *r, const struct router_auth *a);
+void ra_free(struct router *r);
+
+#endif
