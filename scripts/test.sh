@@ -40,19 +40,31 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	    --test-concurrency=1 --test-reporter=spec tests/integration/
 	echo $? >"$log/integ.rc"
 } 2>&1 | tee "$log/integ"
+# The sign-in tests once more, with tokens in a real gnome-keyring.
+{
+	MCP_BRIDGE="$(pwd)/$b/src/mcp-bridge" \
+	    tests/integration/with-keyring.sh node --test \
+	    --test-concurrency=1 --test-reporter=spec \
+	    tests/integration/signin.test.mjs
+	echo $? >"$log/keyring.rc"
+} 2>&1 | tee "$log/keyring"
 unit_rc=$(cat "$log/unit.rc" 2>/dev/null || echo 1)
 fuzz_rc=$(cat "$log/fuzz.rc" 2>/dev/null || echo 1)
 integ_rc=$(cat "$log/integ.rc" 2>/dev/null || echo 1)
+kr_rc=$(cat "$log/keyring.rc" 2>/dev/null || echo 1)
 
 up=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log/unit" | awk '{s+=$1} END {print s+0}')
 uf=$(sed -n 's/^\(Fail\|Timeout\): *\([0-9]*\).*/\2/p' "$log/unit" |
     awk '{s+=$1} END {print s+0}')
 ip=$(grep -aE '^(ℹ|#) pass [0-9]+$' "$log/integ" | tail -1 | awk '{print $3}')
 if_=$(grep -aE '^(ℹ|#) fail [0-9]+$' "$log/integ" | tail -1 | awk '{print $3}')
-passed=$(( ${up:-0} + ${ip:-0} ))
-failed=$(( ${uf:-0} + ${if_:-0} ))
+kp=$(grep -aE '^(ℹ|#) pass [0-9]+$' "$log/keyring" | tail -1 | awk '{print $3}')
+kf=$(grep -aE '^(ℹ|#) fail [0-9]+$' "$log/keyring" | tail -1 | awk '{print $3}')
+passed=$(( ${up:-0} + ${ip:-0} + ${kp:-0} ))
+failed=$(( ${uf:-0} + ${if_:-0} + ${kf:-0} ))
 [ "$unit_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 [ "$fuzz_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 [ "$integ_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+[ "$kr_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

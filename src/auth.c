@@ -246,8 +246,12 @@ enum auth_state
 auth_start(struct auth *a)
 {
 	struct tokset *t;
+	int rc = read_store(a, &t);
 
-	if (read_store(a, &t) == 0 && usable(t)) {
+	if (rc == -1)
+		str_fmt(a->err, sizeof(a->err), "cannot read the %s",
+		    tokstore_name(a->store));
+	if (rc == 0 && usable(t)) {
 		tokset_free(&a->ts);
 		a->ts = t;
 		a->st = AUTH_SIGNED_IN;

@@ -468,7 +468,7 @@ cmd_status(int argc, char **argv)
 		status_text(&s, cp, in);
 	if (cp)
 		oamsg_claims_clear(cp);
-	rc = in ? CMD_OK : CMD_FAIL;
+	rc = in ? CMD_OK : auth_last_error(s.auth)[0] ? CMD_USAGE : CMD_FAIL;
 out:
 	sess_close(&s);
 	return rc;

@@ -231,8 +231,10 @@ ide_initialize(struct router *r, struct batch *b, const char *js, size_t len)
 	ra->was_in = signed_in(r);
 	if (signed_in(r))
 		start_upstream(r);
-	else
+	else {
+		ra->listed = 1; /* the hosted lists come later: tell then */
 		auth_login(ra->auth);
+	}
 }
 
 /* -- the bridge's own answers while signed out ------------------------ */

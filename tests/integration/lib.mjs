@@ -191,6 +191,8 @@ export class HostedServer {
     if (this.options.retryMs !== undefined) args.push('--retry-ms', String(this.options.retryMs));
     if (this.options.tls) args.push('--tls-cert', this.options.tls.cert, '--tls-key', this.options.tls.key);
     if (this.options.h2) args.push('--h2');
+    if (this.options.authIssuer) args.push('--auth-issuer', this.options.authIssuer);
+    if (this.options.authAudience) args.push('--auth-audience', this.options.authAudience);
     if (DEBUG) args.push('--verbose');
     const r = await spawnReady(process.execPath, args, {
       env: baseEnv(), cwd: NODE_DIR, label: `hosted${this.options.json ? '-json' : ''}`,
@@ -411,7 +413,7 @@ export async function connectBridge(options) {
   requireBridge();
   const transport = new RecordingStdioTransport({
     command: BRIDGE,
-    args: ['run', '--url', options.url, ...(options.args ?? [])],
+    args: ['run', ...(options.url ? ['--url', options.url] : []), ...(options.args ?? [])],
     env: baseEnv(options.env ?? {}),
   });
   const client = new Client(options.clientInfo ?? { name: 'integration-ide', version: '1.0.0' },
@@ -654,4 +656,88 @@ export async function runBridge(args, { env = {}, timeout = 5000, stdin = '' } =
   const { code, signal } = await new Promise((resolve) => proc.once('close', (c, s) => resolve({ code: c, signal: s })));
   clearTimeout(timer);
   return { code, signal, stdout, stderr, ms: Date.now() - started };
+}
+
+// ------------------------------------------------------------ test IdP
+
+export const TEST_IDP = path.join(NODE_DIR, 'test-idp.mjs');
+
+/**
+ * Starts tests/node/test-idp.mjs (oidc-provider) with `args`.
+ * Returns { issuer, resource, proc, stderr(), stats(), approve(code, account),
+ * deny(code), pending(), post(path, body), stop() }.
+ */
+export async function startIdp(args = []) {
+  const proc = spawn(process.execPath, [TEST_IDP, ...args, ...(DEBUG ? ['--verbose'] : [])],
+    { env: baseEnv(), cwd: NODE_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d) => {
+    err += d;
+    if (DEBUG) process.stderr.write(`[idp] ${d}`);
+  });
+  const ready = await withTimeout(new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
+    });
+    proc.once('exit', (c) => reject(new Error(`test IdP exited (${c}): ${err}`)));
+  }), 20000, 'test IdP start');
+  const post = async (p, body = {}) => {
+    const r = await fetch(`${ready.issuer}${p}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  };
+  return {
+    ...ready,
+    proc,
+    stderr: () => err,
+    post,
+    stats: async () => (await fetch(`${ready.issuer}/__test/stats`)).json(),
+    pending: async () => (await (await fetch(`${ready.issuer}/__test/pending`)).json()).codes,
+    approve: (userCode, account = 'alice') => post('/__test/approve', { user_code: userCode, account }),
+    deny: (userCode) => post('/__test/deny', { user_code: userCode }),
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((resolve) => proc.once('exit', resolve));
+      }
+    },
+  };
+}
+
+/**
+ * Private HOME and XDG directories for one bridge "user", plus the sign-in
+ * config in the environment. Returns the env object (also has .dir).
+ */
+export function userEnv(idp, { store = process.env.SIGNIN_STORE || 'file', extra = {} } = {}) {
+  const dir = tmpDir('mcp-bridge-user-');
+  for (const d of ['config', 'state', 'run', 'data', 'cache']) fs.mkdirSync(path.join(dir, d), { mode: 0o700 });
+  const env = {
+    HOME: dir,
+    XDG_CONFIG_HOME: path.join(dir, 'config'),
+    XDG_STATE_HOME: path.join(dir, 'state'),
+    XDG_RUNTIME_DIR: path.join(dir, 'run'),
+    XDG_DATA_HOME: path.join(dir, 'data'),
+    XDG_CACHE_HOME: path.join(dir, 'cache'),
+    MCP_BRIDGE_SYSTEM_CONFIG: path.join(dir, 'no-system-config.json'),
+    MCP_BRIDGE_TOKEN_STORE: store,
+    MCP_BRIDGE_PROFILE: path.basename(dir),
+    ...(idp ? { MCP_BRIDGE_ISSUER: idp.issuer, MCP_BRIDGE_CLIENT_ID: idp.client_id } : {}),
+    ...(store === 'keyring' || store === 'session' ? keyringEnv() : {}),
+    ...extra,
+  };
+  Object.defineProperty(env, 'dir', { value: dir, enumerable: false });
+  return env;
+}
+
+/** The D-Bus session of the keyring the test runs under (with-keyring.sh). */
+function keyringEnv() {
+  const e = {};
+  for (const k of ['DBUS_SESSION_BUS_ADDRESS', 'GNOME_KEYRING_CONTROL']) {
+    if (process.env[k] !== undefined) e[k] = process.env[k];
+  }
+  return e;
 }

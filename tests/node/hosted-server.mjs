@@ -13,6 +13,10 @@
 // --json         enableJsonResponse (plain JSON answers instead of SSE streams)
 // --retry-ms MS  the `retry` sent in SSE priming events (default 100)
 // --tls-*        serve HTTPS with this certificate and key instead of HTTP
+// --auth-issuer URL   require a JWT access token signed by that issuer (JWKS via
+//                     discovery; ES256/RS256; iss and exp checked, no leeway); 401 with
+//                     WWW-Authenticate: Bearer error="invalid_token" otherwise
+// --auth-audience AUD the token's aud must contain AUD
 //
 // Prints "READY <port>" on stdout once listening (--port 0 picks a free port).
 // MCP endpoint: /mcp. Control endpoints (plain JSON, GET or POST) under /control/:
@@ -28,6 +32,7 @@
 //                                         HTML body (what a misconfigured proxy sends)
 //   notify?text=...                       log message on every session's standalone stream
 //   close-standalone                      close every session's standalone GET stream
+//   reject-token                          the last bearer token seen is refused from now on (401)
 //   state                                 counters and what the server saw (JSON)
 //   reset-state                           zero the counters, drop pending faults
 // Exits 0 on SIGTERM/SIGINT.
@@ -36,7 +41,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID, verify as cryptoVerify } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -46,7 +51,8 @@ import { z } from 'zod';
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv) {
-  const o = { port: 0, host: '127.0.0.1', json: false, retryMs: 100, verbose: false, tlsCert: null, tlsKey: null, h2: false };
+  const o = { port: 0, host: '127.0.0.1', json: false, retryMs: 100, verbose: false, tlsCert: null, tlsKey: null, h2: false,
+    authIssuer: null, authAudience: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -61,6 +67,8 @@ function parseArgs(argv) {
     else if (a === '--tls-cert') o.tlsCert = next();
     else if (a === '--h2') o.h2 = true;
     else if (a === '--tls-key') o.tlsKey = next();
+    else if (a === '--auth-issuer') o.authIssuer = next();
+    else if (a === '--auth-audience') o.authAudience = next();
     else usage(`unknown argument ${a}`);
   }
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) usage('bad --port');
@@ -115,6 +123,10 @@ function freshState() {
     injectedTruncations: 0,
     injectedGarbage: 0,
     requestLog: [],      // [{method, sessionId, rpc:[methods or 'response'], status?}]
+    authAccepted: 0,     // --auth-issuer: requests whose token verified
+    authRejected: 0,     // --auth-issuer: requests answered 401
+    authReasons: [],     // why each 401 was sent
+    audiences: [],       // aud of each accepted token
   };
 }
 
@@ -571,8 +583,68 @@ function injectFailure(res, fault, logEntry) {
   res.end(body);
 }
 
+// ---------------------------------------------------------------- bearer check
+
+let jwks = null;           // kid -> KeyObject
+const rejectedTokens = new Set();
+
+async function loadJwks() {
+  const meta = await (await fetch(`${opts.authIssuer}/.well-known/openid-configuration`)).json();
+  const set = await (await fetch(meta.jwks_uri)).json();
+  jwks = new Map(set.keys.map((k) => [k.kid, createPublicKey({ key: k, format: 'jwk' })]));
+}
+
+function b64json(part) {
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+// Returns null when the request's bearer token is good, else the reason.
+async function checkBearer(req) {
+  const h = req.headers.authorization ?? '';
+  const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(h);
+  if (!m) return 'no bearer token';
+  const token = m[1];
+  if (rejectedTokens.has(token)) return 'token rejected by /control/reject-token';
+  const parts = token.split('.');
+  if (parts.length !== 3) return 'not a JWT';
+  let head, claims;
+  try {
+    head = b64json(parts[0]);
+    claims = b64json(parts[1]);
+  } catch {
+    return 'undecodable JWT';
+  }
+  if (head.typ !== 'at+jwt' || !['ES256', 'RS256'].includes(head.alg)) return `bad header ${head.typ}/${head.alg}`;
+  if (!jwks || !jwks.has(head.kid)) await loadJwks();
+  const key = jwks.get(head.kid);
+  if (!key) return 'unknown kid';
+  const ok = cryptoVerify(head.alg === 'ES256' ? 'sha256' : 'RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`),
+    head.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key, Buffer.from(parts[2], 'base64url'));
+  if (!ok) return 'bad signature';
+  if (claims.iss !== opts.authIssuer) return 'wrong issuer';
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return 'expired';
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (opts.authAudience && !aud.includes(opts.authAudience)) return `wrong audience ${aud.join(',')}`;
+  push(state.audiences, aud.join(','));
+  return null;
+}
+
 async function handleMcp(req, res) {
   recordRequest(req);
+  if (opts.authIssuer) {
+    const why = await checkBearer(req);
+    if (why) {
+      state.authRejected++;
+      push(state.authReasons, why);
+      vlog('401:', why);
+      await readBody(req);
+      res.writeHead(401, { 'content-type': 'application/json',
+        'www-authenticate': 'Bearer error="invalid_token", error_description="the access token is not valid"' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: `unauthorized: ${why}` } }));
+      return;
+    }
+    state.authAccepted++;
+  }
   const sid = req.headers['mcp-session-id'];
   const logEntry = { method: req.method, sessionId: sid ?? null, rpc: [] };
   push(state.requestLog, logEntry);
@@ -716,6 +788,11 @@ async function handleControl(url, req, res) {
     case 'close-standalone': {
       for (const e of sessions.values()) e.transport.closeStandaloneSSEStream();
       return sendJson(res, 200, { ok: true });
+    }
+    case 'reject-token': {
+      const m = /^Bearer (.+)$/.exec(state.lastAuthorization ?? '');
+      if (m) rejectedTokens.add(m[1]);
+      return sendJson(res, 200, { ok: !!m });
     }
     case 'state':
       return sendJson(res, 200, stateJson());

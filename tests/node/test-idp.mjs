@@ -46,7 +46,7 @@ const CLIENT_ID = 'mcp-bridge';
 
 function usage(msg) {
   if (msg) process.stderr.write(`test-idp: ${msg}\n`);
-  process.stderr.write(`usage: node test-idp.mjs [--port N] [--interval S] [--slow-down] [--code-ttl S]
+  process.stderr.write(`usage: node test-idp.mjs [--port N] [--interval S] [--slow-down] [--force-slow-down N] [--code-ttl S]
   [--at-ttl S] [--rt-ttl S] [--auto-approve-ms MS] [--auto-approve-account NAME]
   [--resources URL,URL] [--no-device] [--issuer-mismatch] [--oauth-metadata-only]
   [--exit-on-stdin-eof] [--verbose]\n`);
@@ -62,6 +62,7 @@ const opts = {
   port: Number(process.env.TEST_IDP_PORT ?? 0),
   interval: Number(process.env.TEST_IDP_INTERVAL ?? 5),
   slowDown: envBool('TEST_IDP_SLOW_DOWN'),
+  forceSlowDown: Number(process.env.TEST_IDP_FORCE_SLOW_DOWN ?? 0),
   codeTtl: Number(process.env.TEST_IDP_CODE_TTL ?? 600),
   atTtl: Number(process.env.TEST_IDP_AT_TTL ?? 600),
   rtTtl: Number(process.env.TEST_IDP_RT_TTL ?? 14 * 24 * 3600),
@@ -88,6 +89,7 @@ const opts = {
       case '--port': opts.port = num(++i, a); break;
       case '--interval': opts.interval = num(++i, a); break;
       case '--slow-down': opts.slowDown = true; break;
+      case '--force-slow-down': opts.forceSlowDown = num(++i, a); break;
       case '--code-ttl': opts.codeTtl = num(++i, a); break;
       case '--at-ttl': opts.atTtl = num(++i, a); break;
       case '--rt-ttl': opts.rtTtl = num(++i, a); break;
@@ -558,7 +560,8 @@ server.on('request', async (req, res) => {
           st.polls += 1;
           const tooSoon = st.lastPoll && now - st.lastPoll < st.interval * 1000;
           st.lastPoll = now;
-          if (opts.slowDown && tooSoon && st.state !== 'consumed') {
+          const forced = st.polls <= opts.forceSlowDown;
+          if (((opts.slowDown && tooSoon) || forced) && st.state !== 'consumed') {
             st.interval += 5;
             stats.slow_down += 1;
             req.idpInfo.error = 'slow_down';
