@@ -5,14 +5,21 @@
 //
 //   node scripts/demo.mjs [path/to/mcp-bridge]     (or env MCP_BRIDGE)
 //
-// Starts the hosted test server (tests/node/hosted-server.mjs) on a free
-// loopback port, starts the bridge under an MCP SDK client named "demo-ide"
-// over stdio, and prints a short transcript: server info, tools, a few calls,
-// an elicitation the client approves, a call reporting progress. Exits
-// non-zero on any failure. Needs `npm ci` in tests/node first.
+// Starts the company IdP (tests/node/test-idp.mjs, oidc-provider, approving
+// every sign-in after 1.5 s as alice) and the hosted test server
+// (tests/node/hosted-server.mjs, which accepts only JWTs from that IdP) on
+// loopback, writes a bridge config in a private HOME, signs in with
+// `mcp-bridge login` (device flow), shows `mcp-bridge status`, then starts the
+// bridge under an MCP SDK client named "demo-ide" over stdio and prints a
+// short transcript: server info, tools, a few calls, an elicitation the
+// client approves, a call reporting progress; it ends with `logout`. Exits
+// non-zero on any failure. Needs `npm ci` in tests/node first. Tokens go to
+// the keyring when a Secret Service is running (demo.sh starts one), else
+// MCP_BRIDGE_TOKEN_STORE decides.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,12 +43,46 @@ const { Client } = await import(path.join(sdk, 'client', 'index.js'));
 const { StdioClientTransport } = await import(path.join(sdk, 'client', 'stdio.js'));
 const { ElicitRequestSchema } = await import(path.join(sdk, 'types.js'));
 
-const deadline = setTimeout(() => fail('timed out after 20 s'), 20000);
+const deadline = setTimeout(() => fail('timed out after 60 s'), 60000);
 deadline.unref();
 
-// 1. The hosted server, on a free loopback port.
-const server = spawn(process.execPath, [path.join(repo, 'tests', 'node', 'hosted-server.mjs'), '--port', '0', '--host', '127.0.0.1'],
-  { cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'inherit'] });
+const say = (s = '') => process.stdout.write(`${s}\n`);
+
+// 1. The company IdP, auto-approving sign-ins after 1.5 s.
+const idp = spawn(process.execPath, [path.join(repo, 'tests', 'node', 'test-idp.mjs'), '--interval', '1',
+  '--auto-approve-ms', '1500'], { cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'ignore'] });
+const issuer = await new Promise((resolve, reject) => {
+  let buf = '';
+  idp.stdout.on('data', (d) => {
+    buf += d;
+    if (buf.includes('\n')) resolve(JSON.parse(buf.slice(0, buf.indexOf('\n'))).issuer);
+  });
+  idp.once('exit', (code) => reject(new Error(`test IdP exited early (${code})`)));
+}).catch((e) => fail(e.message));
+
+// 2. A private HOME with the bridge config a company package would ship.
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-demo-'));
+const xdg = (d) => path.join(home, d);
+for (const d of ['config/mcp-bridge', 'state', 'run']) fs.mkdirSync(xdg(d), { recursive: true, mode: 0o700 });
+const store = process.env.MCP_BRIDGE_TOKEN_STORE ?? (process.env.DBUS_SESSION_BUS_ADDRESS ? 'keyring' : 'memory');
+fs.writeFileSync(xdg('config/mcp-bridge/config.json'), `${JSON.stringify({
+  issuer, client_id: 'mcp-bridge', token_store: store === 'memory' ? 'file' : store,
+}, null, 2)}\n`);
+const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: xdg('config'), XDG_STATE_HOME: xdg('state'),
+  XDG_RUNTIME_DIR: xdg('run'), MCP_BRIDGE_SYSTEM_CONFIG: xdg('none.json') };
+delete env.MCP_BRIDGE_TOKEN_STORE;
+delete env.MCP_BRIDGE_ACCESS_TOKEN;
+
+function cli(args) {
+  say(`$ mcp-bridge ${args.join(' ')}`);
+  const r = spawnSync(bridge, args, { env, encoding: 'utf8', timeout: 30000 });
+  for (const line of `${r.stderr}${r.stdout}`.trimEnd().split('\n')) say(`  ${line}`);
+  if (r.status !== 0) throw new Error(`mcp-bridge ${args[0]} exited ${r.status}`);
+}
+
+// 3. The hosted server, accepting only the IdP's JWT access tokens.
+const server = spawn(process.execPath, [path.join(repo, 'tests', 'node', 'hosted-server.mjs'), '--port', '0', '--host', '127.0.0.1',
+  '--auth-issuer', issuer], { cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'inherit'] });
 const port = await new Promise((resolve, reject) => {
   let buf = '';
   server.stdout.on('data', (d) => {
@@ -53,15 +94,19 @@ const port = await new Promise((resolve, reject) => {
 }).catch((e) => fail(e.message));
 const url = `http://127.0.0.1:${port}/mcp`;
 
-const say = (s = '') => process.stdout.write(`${s}\n`);
 const text = (r) => r.content.filter((c) => c.type === 'text').map((c) => c.text).join(' ');
 
 let client;
 let transport;
 let status = 0;
 try {
-  say(`$ mcp-bridge run --url ${url}`);
-  transport = new StdioClientTransport({ command: bridge, args: ['run', '--url', url], stderr: 'pipe' });
+  say(`config: ${xdg('config/mcp-bridge/config.json')}`);
+  cli(['config', 'show']);
+  cli(['login', '--no-browser']);
+  cli(['status']);
+  say();
+  say(`$ mcp-bridge run --url ${url}     (started by demo-ide, MCP on stdio)`);
+  transport = new StdioClientTransport({ command: bridge, args: ['run', '--url', url], env, stderr: 'pipe' });
   let bridgeStderr = '';
   transport.stderr.on('data', (d) => { bridgeStderr += d; });
 
@@ -109,11 +154,15 @@ try {
   await client.close();
   client = null;
   say('closed (the bridge ended the hosted session with DELETE)');
+  say();
+  cli(['logout']);
 } catch (e) {
   process.stderr.write(`demo: FAILED: ${e.message}\n`);
   status = 1;
 } finally {
   if (client) await client.close().catch(() => {});
   server.kill('SIGTERM');
+  idp.kill('SIGTERM');
+  fs.rmSync(home, { recursive: true, force: true });
 }
 process.exit(status);
