@@ -29,27 +29,27 @@ struct auth {
 	struct loop *loop;
 	struct oauth *oauth;
 	struct tokstore *store;
-	struct plock *lock;         /* NULL when no lock could be made */
+	struct plock *lock; /* NULL when no lock could be made */
 	char *issuer, *profile;
 	struct auth_cbs cbs;
 	void *arg;
 	int watch_store;
 	enum auth_state st;
-	struct tokset *ts;          /* current tokens, or NULL */
+	struct tokset *ts; /* current tokens, or NULL */
 	struct use uses[TOKSET_MAX_ACCESS];
 	size_t nuse;
-	struct use *cur;            /* audience being refreshed, or NULL */
-	struct oauth_op *op;        /* refresh or revocation in flight */
-	struct oauth_op *dev;       /* device flow in flight */
+	struct use *cur;               /* audience being refreshed, or NULL */
+	struct oauth_op *op;           /* refresh or revocation in flight */
+	struct oauth_op *dev;          /* device flow in flight */
 	void (*locked)(struct auth *); /* runs once the lock is held */
-	int64_t lock_since;         /* loop time the lock wait began */
-	int64_t retry_ms;           /* current refresh backoff */
-	struct loop_timer *refresh; /* proactive refresh */
-	struct loop_timer *lockt;   /* lock retry */
-	struct loop_timer *watch;   /* store watch while signing in */
-	auth_done_cb *logout_cb;    /* logout in progress */
+	int64_t lock_since;            /* loop time the lock wait began */
+	int64_t retry_ms;              /* current refresh backoff */
+	struct loop_timer *refresh;    /* proactive refresh */
+	struct loop_timer *lockt;      /* lock retry */
+	struct loop_timer *watch;      /* store watch while signing in */
+	auth_done_cb *logout_cb;       /* logout in progress */
 	void *logout_arg;
-	char err[384];              /* last failure */
+	char err[384]; /* last failure */
 };
 
 static void kick(struct auth *a);
@@ -352,8 +352,8 @@ on_refreshed(void *arg, struct oauth_result *r)
 		if (r->tok.id_token && u->resource == NULL)
 			tokset_set_id(a->ts, r->tok.id_token);
 		r->tok.refresh = r->tok.id_token = NULL;
-		tokset_set_access(
-		    a->ts, u->resource, r->tok.access, now_s(), r->tok.expires_in);
+		tokset_set_access(a->ts, u->resource, r->tok.access, now_s(),
+		    r->tok.expires_in);
 		r->tok.access = NULL;
 		write_store(a); /* before the new access token is used */
 		u->want = 0;
@@ -366,8 +366,9 @@ on_refreshed(void *arg, struct oauth_result *r)
 	}
 	if (strcmp(r->error, "invalid_grant") == 0) {
 		tokstore_del(a->store, a->issuer, a->profile);
-		signed_out(a, "the sign-in expired or was revoked "
-		              "(invalid_grant); sign in again");
+		signed_out(a,
+		    "the sign-in expired or was revoked "
+		    "(invalid_grant); sign in again");
 		return;
 	}
 	str_fmt(a->err, sizeof(a->err), "token refresh failed: %s", r->why);
@@ -408,8 +409,9 @@ refresh_locked(struct auth *a)
 	int rc = read_store(a, &t);
 
 	if (rc == 1) {
-		signed_out(a, "the stored tokens are gone (signed out in "
-		              "another window?)");
+		signed_out(a,
+		    "the stored tokens are gone (signed out in "
+		    "another window?)");
 		return;
 	}
 	if (rc == 0) { /* the store is the truth: others may have rotated */
@@ -422,12 +424,13 @@ refresh_locked(struct auth *a)
 		return;
 	}
 	if (tokset_refresh(a->ts) == NULL) {
-		signed_out(a, "the access token expired and there is no "
-		              "refresh token; sign in again");
+		signed_out(a,
+		    "the access token expired and there is no "
+		    "refresh token; sign in again");
 		return;
 	}
-	a->op = oauth_refresh(a->oauth, tokset_refresh(a->ts),
-	    a->cur->resource, on_refreshed, a);
+	a->op = oauth_refresh(
+	    a->oauth, tokset_refresh(a->ts), a->cur->resource, on_refreshed, a);
 }
 
 /* Starts the next wanted refresh, if any and if idle. */
@@ -524,7 +527,6 @@ auth_rejected(struct auth *a, const char *resource, const struct secret *tok)
 	kick(a);
 }
 
-
 /* Sign-in (device flow). */
 
 static void
@@ -568,9 +570,10 @@ on_device_done(void *arg, struct oauth_result *r)
 		return;
 	}
 	if (r->tok.refresh == NULL)
-		log_warn("the issuer gave no refresh token (is offline_access "
-		         "in the scopes?): sign-in lasts until the access token "
-		         "expires");
+		log_warn(
+		    "the issuer gave no refresh token (is offline_access "
+		    "in the scopes?): sign-in lasts until the access token "
+		    "expires");
 	tokset_free(&a->ts);
 	a->ts = tokset_new();
 	tokset_set_refresh(a->ts, r->tok.refresh);

@@ -69,9 +69,8 @@ struct auth;
  * New auth: opens the store (a keyring that cannot be used falls back to
  * memory, with one warning). `o` and `cbs` copied. NULL with a reason.
  */
-struct auth *auth_new(struct loop *l, struct http *h,
-    const struct auth_opts *o, const struct auth_cbs *cbs, void *arg,
-    char *err, size_t errsz);
+struct auth *auth_new(struct loop *l, struct http *h, const struct auth_opts *o,
+    const struct auth_cbs *cbs, void *arg, char *err, size_t errsz);
 /* Cancels everything (no callbacks) and frees; NULL is fine. */
 void auth_free(struct auth **ap);
 
@@ -96,12 +95,12 @@ void auth_relogin(struct auth *a);
  * 1 = not ready, the `tokens` callback follows;
  * -1 = not available, *why (borrowed) says why.
  */
-int auth_bearer(struct auth *a, const char *resource,
-    const struct secret **out, const char **why);
+int auth_bearer(struct auth *a, const char *resource, const struct secret **out,
+    const char **why);
 
 /* A server answered 401 to `tok` (borrowed): refresh it once. */
-void auth_rejected(struct auth *a, const char *resource,
-    const struct secret *tok);
+void
+auth_rejected(struct auth *a, const char *resource, const struct secret *tok);
 
 typedef void auth_done_cb(void *arg, int ok, const char *why);
 /*

@@ -79,8 +79,8 @@ config_user_path(void)
 }
 
 struct cfg *
-cmd_load_cfg(const char *cmd, const char *explicit_path,
-    const char *const *flags)
+cmd_load_cfg(
+    const char *cmd, const char *explicit_path, const char *const *flags)
 {
 	struct cfg_sources src = { 0 };
 	const char *sys = getenv("MCP_BRIDGE_SYSTEM_CONFIG");

@@ -36,14 +36,14 @@
 extern char **environ;
 
 struct sess {
-	const char *cmd;    /* "login", "logout", "status" */
+	const char *cmd; /* "login", "logout", "status" */
 	struct cfg *cfg;
 	struct loop *loop;
 	struct http *http;
 	struct auth *auth;
-	char *scope;        /* space-separated scopes (owned) */
-	int no_browser;     /* login --no-browser */
-	int rc;             /* exit code */
+	char *scope;    /* space-separated scopes (owned) */
+	int no_browser; /* login --no-browser */
+	int rc;         /* exit code */
 };
 
 static const struct option auth_longopts[] = {
@@ -95,8 +95,9 @@ parse(const char *cmd, int argc, char **argv, int allowed, struct args *a)
 		else if (c == 'h')
 			a->help = 1;
 		else
-			return cmd_usage_error(cmd, "unknown option or bad value: "
-			                            "'%s'",
+			return cmd_usage_error(cmd,
+			    "unknown option or bad value: "
+			    "'%s'",
 			    argv[optind - 1]);
 	}
 	if (optind < argc)
@@ -154,8 +155,8 @@ sess_open(struct sess *s, const char *config)
 	s->loop = loop_new();
 	if ((s->http = http_new(s->loop, &ho)) == NULL)
 		return CMD_FAIL;
-	s->auth = auth_new(s->loop, s->http, &ao, &sess_cbs, s, err,
-	    sizeof(err));
+	s->auth =
+	    auth_new(s->loop, s->http, &ao, &sess_cbs, s, err, sizeof(err));
 	if (s->auth == NULL) {
 		fprintf(stderr, "mcp-bridge %s: %s\n", s->cmd, err);
 		return CMD_FAIL;
@@ -202,8 +203,9 @@ open_browser(const char *url)
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-		fprintf(stderr, "(could not start %s; open the address "
-		                "yourself)\n",
+		fprintf(stderr,
+		    "(could not start %s; open the address "
+		    "yourself)\n",
 		    argv[0]);
 	posix_spawn_file_actions_destroy(&fa);
 }
@@ -224,8 +226,9 @@ sess_code(void *arg, const struct oamsg_device *d)
 		fputc('\n', stderr);
 	if (!s->no_browser && have_display())
 		open_browser(url);
-	fprintf(stderr, "Waiting for you to approve (the code expires in %lld "
-	                "minutes; Ctrl-C cancels)...\n",
+	fprintf(stderr,
+	    "Waiting for you to approve (the code expires in %lld "
+	    "minutes; Ctrl-C cancels)...\n",
 	    (long long)((d->expires_in + 59) / 60));
 }
 
@@ -239,10 +242,13 @@ who(const struct auth *a, char *out, size_t outsz)
 
 	str_fmt(out, outsz, "(no ID token)");
 	if (id == NULL ||
-	    oamsg_claims_parse(secret_data(id), secret_len(id), &c, err,
-	        sizeof(err)) == -1)
+	    oamsg_claims_parse(
+	        secret_data(id), secret_len(id), &c, err, sizeof(err)) == -1)
 		return;
-	str_fmt(out, outsz, "%s%s%s", c.email ? c.email : c.sub ? c.sub : "?",
+	str_fmt(out, outsz, "%s%s%s",
+	    c.email     ? c.email
+	        : c.sub ? c.sub
+	                : "?",
 	    c.name ? " - " : "", c.name ? c.name : "");
 	oamsg_claims_clear(&c);
 }
@@ -257,8 +263,9 @@ sess_state(void *arg, enum auth_state st, const char *why)
 		return;
 	if (st == AUTH_SIGNED_IN) {
 		who(s->auth, name, sizeof(name));
-		fprintf(stderr, "Signed in as %s (%s); tokens kept in the %s.\n",
-		    name, cfg_issuer(s->cfg), auth_store_name(s->auth));
+		fprintf(stderr,
+		    "Signed in as %s (%s); tokens kept in the %s.\n", name,
+		    cfg_issuer(s->cfg), auth_store_name(s->auth));
 		s->rc = CMD_OK;
 	} else {
 		fprintf(stderr, "mcp-bridge login: %s\n", why ? why : "failed");
@@ -291,8 +298,9 @@ cmd_login(int argc, char **argv)
 	}
 	s.no_browser = a.no_browser;
 	if (getenv("MCP_BRIDGE_ACCESS_TOKEN"))
-		fprintf(stderr, "note: MCP_BRIDGE_ACCESS_TOKEN is set; 'run' "
-		                "uses it instead of this sign-in\n");
+		fprintf(stderr,
+		    "note: MCP_BRIDGE_ACCESS_TOKEN is set; 'run' "
+		    "uses it instead of this sign-in\n");
 	if ((rc = sess_open(&s, a.config)) != 0)
 		goto out;
 	if (loop_catch_signals(s.loop, on_interrupt, &s) == -1)
@@ -314,8 +322,9 @@ logged_out(void *arg, int ok, const char *why)
 	struct sess *s = arg;
 
 	if (ok)
-		fprintf(stderr, "Signed out of %s: refresh token revoked, "
-		                "stored tokens deleted.\n",
+		fprintf(stderr,
+		    "Signed out of %s: refresh token revoked, "
+		    "stored tokens deleted.\n",
 		    cfg_issuer(s->cfg));
 	else
 		fprintf(stderr, "mcp-bridge logout: %s\n", why);
@@ -415,8 +424,7 @@ status_text(struct sess *s, const struct oamsg_claims *c, int in)
 	fmt_time(exp, when, sizeof(when));
 	printf("access:  %s (%s)\n", when,
 	    left > 0 ? "valid" : "expired; refreshed on next use");
-	printf("refresh: %s\n",
-	    t && tokset_refresh(t) ? "present" : "absent");
+	printf("refresh: %s\n", t && tokset_refresh(t) ? "present" : "absent");
 	printf("store:   %s\n", auth_store_name(s->auth));
 }
 
@@ -455,8 +463,9 @@ cmd_status(int argc, char **argv)
 	}
 	in = auth_start(s.auth) == AUTH_SIGNED_IN;
 	id = auth_tokens(s.auth) ? tokset_id(auth_tokens(s.auth)) : NULL;
-	if (id && oamsg_claims_parse(secret_data(id), secret_len(id), &c, err,
-	              sizeof(err)) == 0)
+	if (id &&
+	    oamsg_claims_parse(
+	        secret_data(id), secret_len(id), &c, err, sizeof(err)) == 0)
 		cp = &c;
 	if (a.json) {
 		json_t *j = status_json(&s, cp, in);

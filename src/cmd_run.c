@@ -273,11 +273,13 @@ apply_cfg(struct run_opts *o)
 		o->resource = cfg_server_resource(c, 0);
 	}
 	if (o->url == NULL)
-		return cmd_usage_error("run", "--url is required (or one "
-		                              "\"servers\" entry in the config)");
+		return cmd_usage_error("run",
+		    "--url is required (or one "
+		    "\"servers\" entry in the config)");
 	if (cfg_issuer(c) && cfg_client_id(c) == NULL && !o->static_auth)
-		return cmd_usage_error("run", "%s: client_id is required with "
-		                              "an issuer",
+		return cmd_usage_error("run",
+		    "%s: client_id is required with "
+		    "an issuer",
 		    cfg_origin(c, "issuer"));
 	return 0;
 }
@@ -447,8 +449,8 @@ start_auth(struct run *r, struct run_opts *o, struct router_auth *ra)
 	ao.watch_store = 1;
 	if (tokstore_kind_parse(store ? store : "keyring", &ao.store) == -1)
 		ao.store = TOKSTORE_KEYRING;
-	r->auth = auth_new(r->loop, r->http, &ao, &run_auth_cbs, r, err,
-	    sizeof(err));
+	r->auth =
+	    auth_new(r->loop, r->http, &ao, &run_auth_cbs, r, err, sizeof(err));
 	if (r->auth == NULL) {
 		log_error("%s", err);
 		return -1;

@@ -87,7 +87,8 @@ get_url(json_t *o, const char *key, int required, char **out, char *err,
 		return -1;
 	if (s == NULL)
 		return 0;
-	if (strlen(s) > SHOWN_MAX || url_check_upstream(s, uerr, sizeof(uerr))) {
+	if (strlen(s) > SHOWN_MAX ||
+	    url_check_upstream(s, uerr, sizeof(uerr))) {
 		str_fmt(err, errsz, "\"%s\": %s", key,
 		    strlen(s) > SHOWN_MAX ? "too long" : uerr);
 		return -1;
@@ -127,8 +128,8 @@ token_chars(const char *s)
 }
 
 static struct secret *
-get_secret(json_t *o, const char *key, int required, int *bad, char *err,
-    size_t errsz)
+get_secret(
+    json_t *o, const char *key, int required, int *bad, char *err, size_t errsz)
 {
 	const char *s;
 
@@ -137,8 +138,7 @@ get_secret(json_t *o, const char *key, int required, int *bad, char *err,
 		return NULL;
 	}
 	if (s != NULL && (strlen(s) > TOKEN_MAX || !token_chars(s))) {
-		str_fmt(err, errsz, "\"%s\" is too long or not printable",
-		    key);
+		str_fmt(err, errsz, "\"%s\" is too long or not printable", key);
 		*bad = 1;
 		return NULL;
 	}
@@ -211,8 +211,8 @@ user_code_ok(const char *s)
 }
 
 int
-oamsg_device_parse(const char *js, size_t n, struct oamsg_device *d, char *err,
-    size_t errsz)
+oamsg_device_parse(
+    const char *js, size_t n, struct oamsg_device *d, char *err, size_t errsz)
 {
 	const char *uc;
 	json_t *o;
@@ -229,8 +229,8 @@ oamsg_device_parse(const char *js, size_t n, struct oamsg_device *d, char *err,
 		goto out;
 	}
 	d->user_code = x_strdup(uc);
-	if (get_url(o, "verification_uri", 1, &d->verification_uri, err,
-	        errsz) ||
+	if (get_url(
+	        o, "verification_uri", 1, &d->verification_uri, err, errsz) ||
 	    get_url(o, "verification_uri_complete", 0,
 	        &d->verification_uri_complete, err, errsz) ||
 	    get_secs(o, "expires_in", -1, &d->expires_in, err, errsz) ||
@@ -259,8 +259,8 @@ oamsg_device_clear(struct oamsg_device *d)
 }
 
 int
-oamsg_token_parse(const char *js, size_t n, struct oamsg_token *t, char *err,
-    size_t errsz)
+oamsg_token_parse(
+    const char *js, size_t n, struct oamsg_token *t, char *err, size_t errsz)
 {
 	const char *type;
 	json_t *o;
@@ -271,7 +271,8 @@ oamsg_token_parse(const char *js, size_t n, struct oamsg_token *t, char *err,
 		return -1;
 	t->access = get_secret(o, "access_token", 1, &bad, err, errsz);
 	if (!bad)
-		t->refresh = get_secret(o, "refresh_token", 0, &bad, err, errsz);
+		t->refresh =
+		    get_secret(o, "refresh_token", 0, &bad, err, errsz);
 	if (!bad)
 		t->id_token = get_secret(o, "id_token", 0, &bad, err, errsz);
 	if (bad || need_str(o, "token_type", &type, err, errsz) == -1)
@@ -440,8 +441,8 @@ claims_fill(json_t *o, struct oamsg_claims *c)
 }
 
 int
-oamsg_claims_parse(const char *jwt, size_t n, struct oamsg_claims *c, char *err,
-    size_t errsz)
+oamsg_claims_parse(
+    const char *jwt, size_t n, struct oamsg_claims *c, char *err, size_t errsz)
 {
 	const char *d1, *d2;
 	unsigned char *raw = NULL;
@@ -491,8 +492,11 @@ static size_t
 utf8_len(const char *s)
 {
 	unsigned char c = (unsigned char)s[0];
-	size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2
-	                                                                  : 0;
+	size_t n = c < 0x80 ? 1
+	    : c >= 0xf0     ? 4
+	    : c >= 0xe0     ? 3
+	    : c >= 0xc2     ? 2
+	                    : 0;
 
 	for (size_t i = 1; i < n; i++)
 		if (s[i] == '\0')

@@ -54,8 +54,8 @@ struct oamsg_device {
 	int64_t interval;                /* seconds; 5 when absent */
 };
 
-int oamsg_device_parse(const char *js, size_t n, struct oamsg_device *d,
-    char *err, size_t errsz);
+int oamsg_device_parse(
+    const char *js, size_t n, struct oamsg_device *d, char *err, size_t errsz);
 void oamsg_device_clear(struct oamsg_device *d);
 
 /* Successful token response; clear with oamsg_token_clear(). */
@@ -67,8 +67,8 @@ struct oamsg_token {
 };
 
 /* Parses a 200 token response (token_type must be Bearer). 0 or -1. */
-int oamsg_token_parse(const char *js, size_t n, struct oamsg_token *t,
-    char *err, size_t errsz);
+int oamsg_token_parse(
+    const char *js, size_t n, struct oamsg_token *t, char *err, size_t errsz);
 void oamsg_token_clear(struct oamsg_token *t);
 
 /*
@@ -95,8 +95,8 @@ struct oamsg_claims {
  * Decodes the payload of a compact JWT (three base64url parts) without
  * verifying it. 0 or -1 with a reason.
  */
-int oamsg_claims_parse(const char *jwt, size_t n, struct oamsg_claims *c,
-    char *err, size_t errsz);
+int oamsg_claims_parse(
+    const char *jwt, size_t n, struct oamsg_claims *c, char *err, size_t errsz);
 void oamsg_claims_clear(struct oamsg_claims *c);
 
 /*

@@ -302,8 +302,8 @@ step_url(struct oauth_op *op, char *out, size_t outsz)
 
 	switch (op->step) {
 	case STEP_META_OIDC:
-		return str_fmt(out, outsz, "%s/.well-known/openid-configuration",
-		           o->issuer) < 0
+		return str_fmt(out, outsz,
+		           "%s/.well-known/openid-configuration", o->issuer) < 0
 		    ? -1
 		    : 0;
 	case STEP_META_AS:
@@ -311,17 +311,20 @@ step_url(struct oauth_op *op, char *out, size_t outsz)
 		path = strchr(o->issuer + strlen("https://"), '/');
 		return str_fmt(out, outsz,
 		           "%.*s/.well-known/oauth-authorization-server%s",
-		           (int)(path ? path - o->issuer : (long)strlen(o->issuer)),
+		           (int)(path ? path - o->issuer
+		                      : (long)strlen(o->issuer)),
 		           o->issuer, path ? path : "") < 0
 		    ? -1
 		    : 0;
 	case STEP_AUTHORIZE:
-		return str_fmt(out, outsz, "%s", o->meta.device_ep) < 0 ? -1 : 0;
+		return str_fmt(out, outsz, "%s", o->meta.device_ep) < 0 ? -1
+		                                                        : 0;
 	case STEP_POLL:
 	case STEP_TOKEN:
 		return str_fmt(out, outsz, "%s", o->meta.token_ep) < 0 ? -1 : 0;
 	case STEP_REVOKE:
-		return str_fmt(out, outsz, "%s", o->meta.revoke_ep) < 0 ? -1 : 0;
+		return str_fmt(out, outsz, "%s", o->meta.revoke_ep) < 0 ? -1
+		                                                        : 0;
 	}
 	return -1;
 }
@@ -399,16 +402,16 @@ send_step(struct oauth_op *op)
 		fail(op, 0, NULL, "request too large");
 		return;
 	}
-	op->req = http_req_new(op->o->http, post ? "POST" : "GET", url,
-	    &op_http_cbs, op);
+	op->req = http_req_new(
+	    op->o->http, post ? "POST" : "GET", url, &op_http_cbs, op);
 	if (op->req == NULL) {
 		fail(op, 1, NULL, "cannot create a transfer");
 		return;
 	}
 	http_req_header(op->req, "Accept: application/json");
 	if (post) {
-		http_req_header(op->req,
-		    "Content-Type: application/x-www-form-urlencoded");
+		http_req_header(
+		    op->req, "Content-Type: application/x-www-form-urlencoded");
 		http_req_body(op->req, buf_data(&op->form), buf_len(&op->form));
 	}
 	if (op->tmo == NULL)
@@ -442,7 +445,6 @@ op_go(struct oauth_op *op)
 	}
 	send_step(op);
 }
-
 
 /* Metadata fetched: the step's outcome, then the op continues. */
 static void
@@ -482,8 +484,8 @@ meta_done(struct oauth_op *op, const char *err)
 
 /* An error answer of the authorization server, as one line. */
 static void
-server_error(struct oauth_op *op, char *code, size_t codesz, char *why,
-    size_t whysz)
+server_error(
+    struct oauth_op *op, char *code, size_t codesz, char *why, size_t whysz)
 {
 	char desc[200];
 

@@ -53,8 +53,8 @@ struct oauth;
 struct oauth_op;
 
 /* New client; `o` copied. */
-struct oauth *oauth_new(struct loop *l, struct http *h,
-    const struct oauth_opts *o);
+struct oauth *
+oauth_new(struct loop *l, struct http *h, const struct oauth_opts *o);
 /* Cancels every operation (no callbacks) and frees; NULL is fine. */
 void oauth_free(struct oauth **op);
 
@@ -69,8 +69,8 @@ struct oauth_op *oauth_discover(struct oauth *o, oauth_cb *cb, void *arg);
 const struct oamsg_meta *oauth_meta(const struct oauth *o);
 
 /* Starts the device flow; polls until tokens, denial or expiry. */
-struct oauth_op *oauth_device(struct oauth *o,
-    const struct oauth_device_cbs *cbs, void *arg);
+struct oauth_op *
+oauth_device(struct oauth *o, const struct oauth_device_cbs *cbs, void *arg);
 
 /*
  * Refresh grant with refresh token `rt` (borrowed for the call), for
@@ -80,8 +80,8 @@ struct oauth_op *oauth_refresh(struct oauth *o, const struct secret *rt,
     const char *resource, oauth_cb *cb, void *arg);
 
 /* Revokes refresh token `rt` (borrowed for the call). */
-struct oauth_op *oauth_revoke(struct oauth *o, const struct secret *rt,
-    oauth_cb *cb, void *arg);
+struct oauth_op *
+oauth_revoke(struct oauth *o, const struct secret *rt, oauth_cb *cb, void *arg);
 
 /* Cancels an operation: no callback. NULL is fine. */
 void oauth_cancel(struct oauth_op *op);

@@ -373,7 +373,8 @@ server_response(struct router *r, const char *js, size_t len, struct rpc *msg)
 	if ((v = upstream_version(r->up)) != NULL)
 		r->batches_ok = strcmp(v, "2025-03-26") == 0;
 	if (rt_rewrite(r, js, len, sp, q->id, q->idlen) == 0)
-		rt_reply(r, q->batch, buf_data(&r->scratch), buf_len(&r->scratch));
+		rt_reply(
+		    r, q->batch, buf_data(&r->scratch), buf_len(&r->scratch));
 	else
 		rt_reply_error(r, q->batch, q->id, q->idlen, RPC_INTERNAL_ERROR,
 		    "response too large to relay");

@@ -93,8 +93,8 @@ send_result(struct router *r, struct batch *b, const char *id, size_t idlen,
 
 	json_decref(res);
 	if (text == NULL) {
-		rt_reply_error(r, b, id, idlen, RPC_INTERNAL_ERROR,
-		    "out of memory");
+		rt_reply_error(
+		    r, b, id, idlen, RPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}
 	buf_init(&out, strlen(text) + idlen + 64);
@@ -137,8 +137,8 @@ tell(struct router *r, const char *level, const char *text)
 	if (!r->ra->ide_ready)
 		return;
 	notify(r, "notifications/message",
-	    json_pack("{s:s, s:s, s:s}", "level", level, "logger",
-	        "mcp-bridge", "data", text));
+	    json_pack("{s:s, s:s, s:s}", "level", level, "logger", "mcp-bridge",
+	        "data", text));
 }
 
 static void
@@ -160,7 +160,8 @@ pick_version(const char *js, struct rpc *msg)
 	struct rpc_span sp = rpc_get(msg, "params", "protocolVersion", NULL);
 
 	if (rpc_span_str(js, sp, want, sizeof(want)) != NULL)
-		for (size_t i = 0; i < sizeof(versions) / sizeof(*versions); i++)
+		for (size_t i = 0; i < sizeof(versions) / sizeof(*versions);
+		     i++)
 			if (strcmp(want, versions[i]) == 0)
 				return versions[i];
 	return versions[0];
@@ -174,9 +175,10 @@ init_result(struct router *r, const char *version)
 	str_fmt(text, sizeof(text),
 	    "Tools of the MCP servers hosted by %s, relayed by mcp-bridge.%s",
 	    r->ra->issuer,
-	    signed_in(r) ? ""
-	                 : " You are not signed in yet: call the " ROUTER_SIGNIN_TOOL
-	                   " tool to sign in.");
+	    signed_in(r)
+	        ? ""
+	        : " You are not signed in yet: call the " ROUTER_SIGNIN_TOOL
+	          " tool to sign in.");
 	return json_pack(
 	    "{s:s, s:{s:{}, s:{s:b}, s:{s:b}, s:{s:b, s:b}, s:{}}, "
 	    "s:{s:s, s:s, s:s}, s:s}",
@@ -337,8 +339,8 @@ local_request(struct router *r, struct batch *b, const char *js)
 	else if (rpc_method_is(r->rpc, "resources/list"))
 		send_result(r, b, id, sp.len, json_pack("{s:[]}", "resources"));
 	else if (rpc_method_is(r->rpc, "resources/templates/list"))
-		send_result(r, b, id, sp.len,
-		    json_pack("{s:[]}", "resourceTemplates"));
+		send_result(
+		    r, b, id, sp.len, json_pack("{s:[]}", "resourceTemplates"));
 	else if (rpc_method_is(r->rpc, "logging/setLevel"))
 		send_result(r, b, id, sp.len, json_object());
 	else {
@@ -407,8 +409,8 @@ ra_ide_response(struct router *r, const char *js, size_t len, int64_t id)
 }
 
 int
-ra_server_response(struct router *r, const char *js, size_t len,
-    struct rpc *msg, int64_t id)
+ra_server_response(
+    struct router *r, const char *js, size_t len, struct rpc *msg, int64_t id)
 {
 	struct rauth *ra = r->ra;
 	static const char inited[] = "{\"jsonrpc\":\"2.0\",\"method\":"
@@ -454,8 +456,8 @@ answer_waiters(struct router *r, const char *text, int error)
 	for (size_t i = 0; i < ra->nwait; i++) {
 		struct pend *q = ra->wait[i];
 
-		send_result(r, q->batch, q->id, q->idlen,
-		    text_result(text, error));
+		send_result(
+		    r, q->batch, q->id, q->idlen, text_result(text, error));
 		rt_pend_free(q);
 	}
 	ra->nwait = 0;

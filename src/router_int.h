@@ -43,22 +43,22 @@ enum up_state {
 
 /* Sign-in state of the session (auth mode only). */
 struct rauth {
-	struct auth *auth;          /* borrowed */
-	char *resource;             /* the server's audience, or NULL */
-	char *issuer;               /* shown to the user */
-	struct upstream_auth ua;    /* token source given to the upstream */
-	char *init;                 /* the IDE's initialize (copy) */
+	struct auth *auth;       /* borrowed */
+	char *resource;          /* the server's audience, or NULL */
+	char *issuer;            /* shown to the user */
+	struct upstream_auth ua; /* token source given to the upstream */
+	char *init;              /* the IDE's initialize (copy) */
 	size_t init_len;
-	int64_t init_id;            /* upstream id of that initialize */
+	int64_t init_id; /* upstream id of that initialize */
 	enum up_state up;
-	int ide_ready;              /* IDE sent notifications/initialized */
-	int ide_url;                /* IDE accepts URL-mode elicitation */
-	int listed;                 /* the IDE saw the signed-out tool list */
-	int told;                   /* the current code was surfaced */
-	int was_in;                 /* last known state was signed in */
-	char *user_code, *uri;      /* current device code, or NULL */
-	char elicit[48];            /* elicitationId sent, or "" */
-	int64_t elicit_req;         /* bridge id of that request, or 0 */
+	int ide_ready;         /* IDE sent notifications/initialized */
+	int ide_url;           /* IDE accepts URL-mode elicitation */
+	int listed;            /* the IDE saw the signed-out tool list */
+	int told;              /* the current code was surfaced */
+	int was_in;            /* last known state was signed in */
+	char *user_code, *uri; /* current device code, or NULL */
+	char elicit[48];       /* elicitationId sent, or "" */
+	int64_t elicit_req;    /* bridge id of that request, or 0 */
 	struct pend *wait[ROUTER_MAX_SIGNIN_WAIT]; /* sign-in tool calls */
 	size_t nwait;
 };
@@ -83,15 +83,15 @@ void rt_pend_free(struct pend *q);
 void rt_reply(struct router *r, struct batch *b, const char *msg, size_t len);
 void rt_reply_error(struct router *r, struct batch *b, const char *id,
     size_t idlen, int code, const char *why);
-int rt_rewrite(struct router *r, const char *js, size_t len,
-    struct rpc_span sp, const char *rep, size_t rlen);
+int rt_rewrite(struct router *r, const char *js, size_t len, struct rpc_span sp,
+    const char *rep, size_t rlen);
 
 /* router_auth.c: each returns 1 when it handled the message. */
 int ra_request(struct router *r, struct batch *b, const char *js, size_t len);
 int ra_notification(struct router *r, const char *js, size_t len);
 int ra_ide_response(struct router *r, const char *js, size_t len, int64_t id);
-int ra_server_response(struct router *r, const char *js, size_t len,
-    struct rpc *msg, int64_t id);
+int ra_server_response(
+    struct router *r, const char *js, size_t len, struct rpc *msg, int64_t id);
 int ra_fail(struct router *r, int64_t id, const char *why);
 struct rauth *ra_new(struct router *r, const struct router_auth *a);
 void ra_free(struct router *r);

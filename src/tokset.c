@@ -315,8 +315,8 @@ tokset_parse(const struct secret *blob, char *err, size_t errsz)
 		str_fmt(err, errsz, "stored token set is too large");
 		return NULL;
 	}
-	root = json_loadb(secret_data(blob), secret_len(blob),
-	    JSON_REJECT_DUPLICATES, &je);
+	root = json_loadb(
+	    secret_data(blob), secret_len(blob), JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		str_fmt(err, errsz, "stored token set is not JSON (line %d)",
 		    je.line);

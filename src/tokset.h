@@ -47,8 +47,8 @@ void tokset_set_id(struct tokset *t, struct secret *s);
  * received at `now` (unix seconds) with `expires_in` (<= 0: unknown).
  * Steals `at`. 0, or -1 (and `at` freed) when TOKSET_MAX_ACCESS is hit.
  */
-int tokset_set_access(struct tokset *t, const char *resource,
-    struct secret *at, int64_t now, int64_t expires_in);
+int tokset_set_access(struct tokset *t, const char *resource, struct secret *at,
+    int64_t now, int64_t expires_in);
 /* Forgets the access token of `resource` (after a 401). */
 void tokset_drop_access(struct tokset *t, const char *resource);
 
@@ -56,8 +56,8 @@ void tokset_drop_access(struct tokset *t, const char *resource);
 const struct secret *tokset_refresh(const struct tokset *t);
 const struct secret *tokset_id(const struct tokset *t);
 /* Access token of `resource` still valid at `now`, or NULL. */
-const struct secret *tokset_access(
-    const struct tokset *t, const char *resource, int64_t now);
+const struct secret *
+tokset_access(const struct tokset *t, const char *resource, int64_t now);
 /* Expiry (unix seconds) of the access token of `resource`, 0 if none. */
 int64_t tokset_expires_at(const struct tokset *t, const char *resource);
 /*

@@ -211,8 +211,8 @@ add_headers(struct post *p, struct http_req *r, const char *accept)
 	}
 	http_req_headers(r, u->headers);
 	if (p->sent) {
-		char *h = x_asprintf("Authorization: Bearer %s",
-		    secret_data(p->sent));
+		char *h = x_asprintf(
+		    "Authorization: Bearer %s", secret_data(p->sent));
 
 		http_req_header(r, h);
 		secret_wipe(h, strlen(h));
