@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   startIdp, userEnv, runBridge, connectBridge, closeAndCheck, resultText, waitUntil, sleep, types,
-  HostedServer, freePort, withTimeout, sanitizerReport } from './lib.mjs';
+  HostedServer, freePort, withTimeout, sanitizerReport, BRIDGE } from './lib.mjs';
 
 const STORE = process.env.SIGNIN_STORE || 'file';
 const SIGNIN_TOOL = 'mcp_bridge_sign_in';
@@ -384,4 +384,56 @@ test('no token in ps output while bridges run', { timeout: 40000 }, async (t) =>
   const sent = hs.authorizations.map((a) => (a.value ?? '').replace(/^Bearer /, '')).filter(Boolean);
   assertNoToken({ ps, environ, stderr: h.stderr() }, [...storedTokens(env), ...sent]);
   assert.equal(sanitizerReport(h.stderr()), null);
+});
+
+test('login in a terminal: QR code, the browser opened with the address, Ctrl-C cancels cleanly', { timeout: 40000 }, async () => {
+  const i = await idp();
+  const env = userEnv(i);
+  // A fake xdg-open that records what it was asked to open.
+  const bin = path.join(env.dir, 'bin');
+  fs.mkdirSync(bin);
+  const opened = path.join(env.dir, 'opened');
+  fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 });
+  const { spawn } = await import('node:child_process');
+  // script(1) gives the bridge a terminal on stdin/stdout/stderr.
+  const proc = spawn('script', ['-qfec', `exec '${BRIDGE}' login`, '/dev/null'],
+    { env: { ...env, PATH: `${bin}:${process.env.PATH}`, DISPLAY: ':99', LANG: 'C.UTF-8' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+  await waitUntil(() => /Waiting for you to approve/.test(out), 15000, 'login waiting');
+  assert.match(out, /[\u2580\u2584\u2588]{10,}/, 'a QR code drawn with half blocks');
+  const code = /code: +([A-Z]{4}-[A-Z]{4})/.exec(out)[1];
+  await waitUntil(() => fs.existsSync(opened), 5000, 'xdg-open called');
+  assert.equal(fs.readFileSync(opened, 'utf8').trim(), `${i.issuer}/device?user_code=${code}`);
+  proc.stdin.write('\x03'); // Ctrl-C on the terminal
+  const rc = await withTimeout(exited, 5000, 'login exit after Ctrl-C');
+  assert.equal(rc, 1);
+  assert.match(out, /login: cancelled/);
+  assert.equal((await runBridge(['status'], { env })).code, 1, 'nothing stored');
+});
+
+test('logout in another terminal while an IDE session runs: the session falls back to sign-in', { timeout: 40000 }, async (t) => {
+  const i = await idp();
+  const env = userEnv(i);
+  assert.equal((await login(env, i)).code, 0);
+  const hosted = await hostedFor(i);
+  const messages = [];
+  let changed = 0;
+  const h = await connectBridge({
+    url: hosted.url, env,
+    notificationHandlers: [
+      [types.LoggingMessageNotificationSchema, (n) => { messages.push(n.params); }],
+      [types.ToolListChangedNotificationSchema, () => { changed++; }],
+    ],
+  });
+  closeAndCheck(t, h);
+  assert.equal(resultText(await h.client.callTool({ name: 'echo', arguments: { text: 'a' } }, undefined, T)), 'a');
+  assert.equal((await runBridge(['logout'], { env })).code, 0);
+  await hosted.control('reject-token'); // as a server that checks revocation would
+  const e = await h.client.callTool({ name: 'echo', arguments: { text: 'b' } }, undefined, T).catch((x) => x);
+  assert.match(String(e.message ?? e), /signed out|not signed in|no access token/i);
+  await waitUntil(() => changed > 0 && messages.some((m) => /Not signed in/.test(m.data)), 10000, 'sign-in again');
+  assert.deepEqual((await h.client.listTools(undefined, T)).tools.map((x) => x.name), [SIGNIN_TOOL]);
+  assert.equal((await i.stats()).reuse_detected, 0);
 });
