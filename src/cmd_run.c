@@ -268,10 +268,11 @@ apply_cfg(struct run_opts *o)
 		    "the config lists %zu servers; this version serves one "
 		    "(pick it with --url)",
 		    cfg_server_count(c));
-	if (o->url == NULL && cfg_server_count(c) == 1) {
+	if (o->url == NULL && cfg_server_count(c) == 1)
 		o->url = cfg_server_url(c, 0);
-		o->resource = cfg_server_resource(c, 0);
-	}
+	for (size_t i = 0; o->url && i < cfg_server_count(c); i++)
+		if (strcmp(o->url, cfg_server_url(c, i)) == 0)
+			o->resource = cfg_server_resource(c, i);
 	if (o->url == NULL)
 		return cmd_usage_error("run",
 		    "--url is required (or one "

@@ -20,6 +20,7 @@
 
 #include "bounds.h"
 #include "log.h"
+#include "secret.h"
 #include "str.h"
 #include "xmem.h"
 
@@ -83,8 +84,10 @@ req_free(struct http_req *r)
 	if (r->started)
 		curl_multi_remove_handle(h->multi, r->easy);
 	curl_easy_cleanup(r->easy);
-	for (int i = 0; i < r->nowned; i++)
+	for (int i = 0; i < r->nowned; i++) { /* may hold a bearer token */
+		secret_wipe(r->owned[i], strlen(r->owned[i]));
 		free(r->owned[i]);
+	}
 	for (int i = 0; i < r->nresp; i++) {
 		free(r->resp[i].name);
 		free(r->resp[i].value);

@@ -36,10 +36,14 @@ up_reinit_failed(struct upstream *u, const char *why)
 void
 up_release_held(struct upstream *u)
 {
-	for (struct post *q = u->posts, *n; q != NULL; q = n) {
-		n = q->next;
-		if (q->waiting)
-			up_post_start(q);
+	/* notifications/initialized first: it precedes every request. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct post *q = u->posts, *n; q != NULL; q = n) {
+			n = q->next;
+			if (q->waiting &&
+			    (q->kind == UPSTREAM_INITIALIZED) == (pass == 0))
+				up_post_start(q);
+		}
 	}
 }
 
