@@ -55,17 +55,18 @@ static const struct option auth_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char *const usages[] = {
-	"usage: mcp-bridge login [--no-browser] [--config FILE] "
-	"[--log-level L]\n"
-	"Signs in to the configured issuer with the OAuth device flow and\n"
-	"keeps the tokens in the token store (the OS keyring by default).\n",
-	"usage: mcp-bridge logout [--config FILE] [--log-level L]\n"
-	"Revokes the refresh token at the issuer and deletes the stored\n"
-	"tokens.\n",
-	"usage: mcp-bridge status [--json] [--config FILE] [--log-level L]\n"
-	"Shows who is signed in. Exit 0: signed in, 1: not, 2: error.\n",
-};
+static const char login_usage[] =
+    "usage: mcp-bridge login [--no-browser] [--config FILE] "
+    "[--log-level L]\n"
+    "Signs in to the configured issuer with the OAuth device flow and\n"
+    "keeps the tokens in the token store (the OS keyring by default).\n";
+static const char logout_usage[] =
+    "usage: mcp-bridge logout [--config FILE] [--log-level L]\n"
+    "Revokes the refresh token at the issuer and deletes the stored\n"
+    "tokens.\n";
+static const char status_usage[] =
+    "usage: mcp-bridge status [--json] [--config FILE] [--log-level L]\n"
+    "Shows who is signed in. Exit 0: signed in, 1: not, 2: error.\n";
 
 struct args {
 	const char *config;
@@ -293,7 +294,7 @@ cmd_login(int argc, char **argv)
 
 	if ((rc = parse("login", argc, argv, 1, &a)) != 0 || a.help) {
 		if (a.help)
-			fputs(usages[0], stdout);
+			fputs(login_usage, stdout);
 		return rc;
 	}
 	s.no_browser = a.no_browser;
@@ -341,7 +342,7 @@ cmd_logout(int argc, char **argv)
 
 	if ((rc = parse("logout", argc, argv, 0, &a)) != 0 || a.help) {
 		if (a.help)
-			fputs(usages[1], stdout);
+			fputs(logout_usage, stdout);
 		return rc;
 	}
 	if ((rc = sess_open(&s, a.config)) != 0)
@@ -452,7 +453,7 @@ cmd_status(int argc, char **argv)
 
 	if ((rc = parse("status", argc, argv, 2, &a)) != 0 || a.help) {
 		if (a.help)
-			fputs(usages[2], stdout);
+			fputs(status_usage, stdout);
 		return rc;
 	}
 	if (getenv("MCP_BRIDGE_ACCESS_TOKEN"))
