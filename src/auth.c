@@ -347,11 +347,14 @@ on_refreshed(void *arg, struct oauth_result *r)
 
 	a->op = NULL;
 	if (r->ok) {
-		if (r->tok.refresh)
+		if (r->tok.refresh) {
 			tokset_set_refresh(a->ts, r->tok.refresh);
-		if (r->tok.id_token && u->resource == NULL)
+			r->tok.refresh = NULL;
+		}
+		if (r->tok.id_token && u->resource == NULL) {
 			tokset_set_id(a->ts, r->tok.id_token);
-		r->tok.refresh = r->tok.id_token = NULL;
+			r->tok.id_token = NULL;
+		}
 		tokset_set_access(a->ts, u->resource, r->tok.access, now_s(),
 		    r->tok.expires_in);
 		r->tok.access = NULL;
