@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 #include "cmd.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "cfg.h"
@@ -26,6 +28,7 @@ static const struct cmd cmds[] = {
 	{ "login", cmd_login, "sign in to the company (OAuth device flow)" },
 	{ "logout", cmd_logout, "revoke and delete the stored tokens" },
 	{ "run", cmd_run, "serve MCP on stdio, relayed to a hosted server" },
+	{ "servers", cmd_servers, "list the hosted servers you may use" },
 	{ "status", cmd_status, "show who is signed in" },
 };
 
@@ -110,4 +113,24 @@ cmd_scope_string(const struct cfg *c)
 		    buf_puts(&b, cfg_scope(c, i)) == -1)
 			break;
 	return buf_take(&b, NULL);
+}
+
+int
+cmd_mkdirs(const char *dir)
+{
+	char *p = x_strdup(dir);
+	int rc = 0;
+
+	for (char *c = p + 1; *c && rc == 0; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			rc = -1;
+		*c = '/';
+	}
+	if (rc == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
 }

@@ -30,6 +30,7 @@ int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_servers(int argc, char **argv);
 
 struct cfg;
 /*
@@ -41,5 +42,14 @@ struct cfg *cmd_load_cfg(const char *cmd, const char *explicit_path,
     const char *const *flags);
 /* The scopes of `c` joined with spaces (new). */
 char *cmd_scope_string(const struct cfg *c);
+/* mkdir -p with mode 0700; 0 or -1. */
+int cmd_mkdirs(const char *dir);
+
+struct auth;
+/* Catalog cache file for (registry, issuer, subject) (new), or NULL. */
+char *cmd_catalog_cache(
+    const char *registry, const char *issuer, const char *sub);
+/* The signed-in user's subject from the ID token (new), or NULL. */
+char *cmd_subject(const struct auth *a);
 
 #endif

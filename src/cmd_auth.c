@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "catalog.h"
 #include "cfg.h"
 #include "cmd.h"
 #include "http.h"
@@ -32,6 +33,7 @@
 #include "secret.h"
 #include "str.h"
 #include "tokset.h"
+#include "xmem.h"
 
 extern char **environ;
 
@@ -44,12 +46,16 @@ struct sess {
 	char *scope;    /* space-separated scopes (owned) */
 	int no_browser; /* login --no-browser */
 	int rc;         /* exit code */
+	struct catalog *cat;        /* servers: the catalog */
+	struct upstream_auth ua;    /* servers: token source */
+	int json, all;              /* servers: output */
 };
 
 static const struct option auth_longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "no-browser", no_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "all", no_argument, NULL, 'a' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -68,9 +74,16 @@ static const char status_usage[] =
     "usage: mcp-bridge status [--json] [--config FILE] [--log-level L]\n"
     "Shows who is signed in. Exit 0: signed in, 1: not, 2: error.\n";
 
+static const char servers_usage[] =
+    "usage: mcp-bridge servers [--json] [--all] [--config FILE] "
+    "[--log-level L]\n"
+    "Lists the hosted MCP servers the registry allows you to use.\n"
+    "--all also shows servers that are not usable here (refused remotes,\n"
+    "denials the registry reports) and why.\n";
+
 struct args {
 	const char *config;
-	int no_browser, json, help;
+	int no_browser, json, help, all;
 	enum log_level level;
 };
 
@@ -91,6 +104,8 @@ parse(const char *cmd, int argc, char **argv, int allowed, struct args *a)
 			a->no_browser = 1;
 		else if (c == 'j' && (allowed & 2))
 			a->json = 1;
+		else if (c == 'a' && (allowed & 4))
+			a->all = 1;
 		else if (c == 'l' && log_level_parse(optarg, &a->level) == 0)
 			continue;
 		else if (c == 'h')
@@ -480,6 +495,203 @@ cmd_status(int argc, char **argv)
 		oamsg_claims_clear(cp);
 	rc = in ? CMD_OK : auth_last_error(s.auth)[0] ? CMD_USAGE : CMD_FAIL;
 out:
+	sess_close(&s);
+	return rc;
+}
+
+/* -- servers ------------------------------------------------------------ */
+
+static int
+ua_bearer(void *arg, const struct secret **out, const char **why)
+{
+	return auth_bearer(arg, NULL, out, why);
+}
+
+static void
+ua_rejected(void *arg, const struct secret *tok)
+{
+	auth_rejected(arg, NULL, tok);
+}
+
+static const char *
+status_name(enum regmsg_status st)
+{
+	return st == REGMSG_DEPRECATED ? "deprecated"
+	    : st == REGMSG_DELETED     ? "deleted"
+	                               : "active";
+}
+
+/* Shown by default: usable (a remote, not deleted, not denied). */
+static int
+usable(const struct regmsg_server *v)
+{
+	return v->url && v->status != REGMSG_DELETED && v->allowed != 0;
+}
+
+static void
+print_text(struct sess *s, const struct regmsg_page *pg)
+{
+	printf("%-16s %-24s %-10s %s\n", "ID", "TITLE", "STATUS", "URL");
+	for (size_t i = 0; i < pg->n; i++) {
+		const struct regmsg_server *v = &pg->srv[i];
+
+		if (!s->all && !usable(v))
+			continue;
+		printf("%-16s %-24s %-10s %s\n", regmsg_short_name(v->name),
+		    v->title ? v->title : "-", status_name(v->status),
+		    v->url ? v->url : "-");
+		if (v->status == REGMSG_DEPRECATED && v->status_message)
+			printf("%16s deprecated: %s\n", "", v->status_message);
+		if (v->refused)
+			printf("%16s not usable: %s\n", "", v->refused);
+		if (v->allowed == 0)
+			printf("%16s denied: %s%s%s\n", "",
+			    v->reason ? v->reason : "not allowed",
+			    v->request_url ? "; request access at " : "",
+			    v->request_url ? v->request_url : "");
+	}
+}
+
+static json_t *
+server_json(const struct regmsg_server *v)
+{
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, "
+	                 "s:s?, s:s?, s:s?, s:o, s:s?, s:s?}",
+	    "name", v->name, "id", regmsg_short_name(v->name), "title",
+	    v->title, "description", v->description, "version", v->version,
+	    "status", status_name(v->status), "statusMessage",
+	    v->status_message, "url", v->url, "transport",
+	    v->url ? (v->sse ? "sse" : "streamable-http") : NULL, "resource",
+	    v->resource, "refused", v->refused, "allowed",
+	    v->allowed < 0 ? json_null() : json_boolean(v->allowed), "reason",
+	    v->reason, "requestAccessUrl", v->request_url);
+}
+
+static void
+print_json(struct sess *s, const struct regmsg_page *pg)
+{
+	json_t *arr = json_array(), *root;
+
+	for (size_t i = 0; i < pg->n; i++)
+		if (s->all || usable(&pg->srv[i]))
+			json_array_append_new(arr, server_json(&pg->srv[i]));
+	root = json_pack("{s:s, s:b, s:o}", "registry", cfg_registry(s->cfg),
+	    "stale", catalog_stale(s->cat), "servers", arr);
+	json_dumpf(root, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(root);
+}
+
+static void
+listed(void *arg, const char *why)
+{
+	struct sess *s = arg;
+
+	if (why) {
+		fprintf(stderr, "mcp-bridge servers: %s\n", why);
+		s->rc = CMD_FAIL;
+	} else {
+		if (s->json)
+			print_json(s, catalog_servers(s->cat));
+		else
+			print_text(s, catalog_servers(s->cat));
+		s->rc = CMD_OK;
+	}
+	loop_stop(s->loop);
+}
+
+/* $XDG_CACHE_HOME/mcp-bridge/catalog-<id>.json (new), or NULL. */
+char *
+cmd_catalog_cache(const char *registry, const char *issuer, const char *sub)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+	char id[33], *who, *dir;
+
+	if (x && *x == '/')
+		dir = x_asprintf("%s/mcp-bridge", x);
+	else if (h && *h == '/')
+		dir = x_asprintf("%s/.cache/mcp-bridge", h);
+	else
+		return NULL;
+	who = x_asprintf("%s|%s", issuer ? issuer : "-", sub ? sub : "-");
+	str_pair_id(registry, who, id);
+	free(who);
+	if (cmd_mkdirs(dir) == -1) {
+		free(dir);
+		return NULL;
+	}
+	who = x_asprintf("%s/catalog-%s.json", dir, id);
+	free(dir);
+	return who;
+}
+
+/* The signed-in user's subject (new), from the ID token; NULL if none. */
+char *
+cmd_subject(const struct auth *a)
+{
+	const struct tokset *t = auth_tokens(a);
+	const struct secret *id = t ? tokset_id(t) : NULL;
+	struct oamsg_claims c;
+	char err[64], *sub = NULL;
+
+	if (id && oamsg_claims_parse(secret_data(id), secret_len(id), &c, err,
+	              sizeof(err)) == 0) {
+		sub = c.sub ? x_strdup(c.sub) : NULL;
+		oamsg_claims_clear(&c);
+	}
+	return sub;
+}
+
+static int
+servers_run(struct sess *s)
+{
+	struct catalog_opts co = { 0 };
+	char *cache, *sub;
+
+	if (cfg_registry(s->cfg) == NULL) {
+		fprintf(stderr, "mcp-bridge servers: no registry configured "
+		                "(set \"registry\" in the config)\n");
+		return CMD_USAGE;
+	}
+	if (auth_start(s->auth) != AUTH_SIGNED_IN) {
+		fprintf(stderr, "mcp-bridge servers: not signed in to %s (run "
+		                "'mcp-bridge login')\n",
+		    cfg_issuer(s->cfg));
+		return CMD_FAIL;
+	}
+	sub = cmd_subject(s->auth);
+	cache = cmd_catalog_cache(cfg_registry(s->cfg), cfg_issuer(s->cfg), sub);
+	s->ua = (struct upstream_auth){ ua_bearer, ua_rejected, s->auth };
+	co.registry = cfg_registry(s->cfg);
+	co.cache_path = cache;
+	co.auth = &s->ua;
+	s->cat = catalog_new(s->loop, s->http, &co);
+	free(cache);
+	free(sub);
+	s->rc = CMD_FAIL;
+	catalog_refresh(s->cat, listed, s);
+	if (s->rc == CMD_FAIL && loop_run(s->loop) == -1)
+		return CMD_FAIL;
+	return s->rc;
+}
+
+int
+cmd_servers(int argc, char **argv)
+{
+	struct sess s = { .cmd = "servers", .rc = CMD_FAIL };
+	struct args a;
+	int rc;
+
+	if ((rc = parse("servers", argc, argv, 2 | 4, &a)) != 0 || a.help) {
+		if (a.help)
+			fputs(servers_usage, stdout);
+		return rc;
+	}
+	s.json = a.json;
+	s.all = a.all;
+	if ((rc = sess_open(&s, a.config)) == 0)
+		rc = servers_run(&s);
+	catalog_free(&s.cat);
 	sess_close(&s);
 	return rc;
 }
