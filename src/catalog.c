@@ -62,6 +62,7 @@ struct catalog {
 	size_t ncur;
 	struct regmsg_page next; /* servers of the listing in progress */
 	int64_t fresh_until;     /* unix time the listing may be reused */
+	int64_t fetched_at;      /* unix time of the listing, 0 if none */
 	struct creq *lr;         /* list request, or NULL */
 	struct creq *ar;         /* access request, or NULL */
 	catalog_cb *cb;
@@ -69,6 +70,7 @@ struct catalog {
 };
 
 static void send_req(struct creq *q);
+static int load_cache(struct catalog *c);
 
 static void
 page_clear(struct page *p)
@@ -101,6 +103,8 @@ catalog_new(struct loop *l, struct http *h, const struct catalog_opts *o)
 		c->registry[--n] = '\0';
 	c->cache_path = o->cache_path ? x_strdup(o->cache_path) : NULL;
 	c->auth = o->auth;
+	if (load_cache(c) == -1) /* ETags to revalidate, and a fallback */
+		c->fetched_at = 0;
 	return c;
 }
 
@@ -415,7 +419,7 @@ save_cache(struct catalog *c, long max_age)
 
 /* Loads the cache file into c->old and c->list; 0 or -1. */
 static int
-load_cache(struct catalog *c, int64_t *fetched_at)
+load_cache(struct catalog *c)
 {
 	json_t *root, *pg;
 	struct regmsg_page list = { 0 };
@@ -426,7 +430,9 @@ load_cache(struct catalog *c, int64_t *fetched_at)
 	    (root = json_load_file(c->cache_path, JSON_REJECT_DUPLICATES,
 	         NULL)) == NULL)
 		return -1;
-	*fetched_at = json_integer_value(json_object_get(root, "fetched_at"));
+	c->fetched_at = json_integer_value(json_object_get(root, "fetched_at"));
+	c->fresh_until = c->fetched_at +
+	    json_integer_value(json_object_get(root, "max_age"));
 	pages_clear(c->old, &c->nold);
 	json_array_foreach(json_object_get(root, "pages"), i, pg)
 	{
@@ -437,6 +443,9 @@ load_cache(struct catalog *c, int64_t *fetched_at)
 			break;
 		c->old[c->nold].body = x_strdup(b);
 		c->old[c->nold].len = strlen(b);
+		if (json_string_value(json_object_get(pg, "etag")))
+			c->old[c->nold].etag = x_strdup(
+			    json_string_value(json_object_get(pg, "etag")));
 		c->old[c->nold].cursor = json_string_value(json_object_get(pg,
 		                             "cursor"))
 		    ? x_strdup(json_string_value(json_object_get(pg, "cursor")))
@@ -453,22 +462,15 @@ static void
 list_failed(struct catalog *c, const char *why)
 {
 	char msg[512], when[32];
-	int64_t at = 0;
-	time_t t;
+	time_t t = (time_t)c->fetched_at;
 
 	regmsg_page_clear(&c->next);
 	pages_clear(c->cur, &c->ncur);
-	if (c->list.n == 0 && load_cache(c, &at) == 0) {
-		t = (time_t)at;
+	if (c->list.n > 0 && c->fetched_at > 0) {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
 		log_warn("registry unreachable (%s); using the catalog cached "
 		         "at %s",
 		    why, when);
-		c->stale = 1;
-		list_end(c, NULL);
-		return;
-	}
-	if (c->list.n > 0) {
 		c->stale = 1;
 		list_end(c, NULL);
 		return;
@@ -490,7 +492,8 @@ list_complete(struct catalog *c, long max_age)
 	c->list = c->next;
 	memset(&c->next, 0, sizeof(c->next));
 	c->stale = 0;
-	c->fresh_until = max_age > 0 ? (int64_t)time(NULL) + max_age : 0;
+	c->fetched_at = (int64_t)time(NULL);
+	c->fresh_until = max_age > 0 ? c->fetched_at + max_age : 0;
 	save_cache(c, max_age);
 	list_end(c, NULL);
 }
@@ -560,7 +563,7 @@ catalog_refresh(struct catalog *c, catalog_cb *cb, void *arg)
 		cb(arg, "a catalog refresh is already running");
 		return;
 	}
-	if (c->list.n > 0 && !c->stale && c->fresh_until > (int64_t)time(NULL)) {
+	if (c->list.n > 0 && c->fresh_until > (int64_t)time(NULL)) {
 		cb(arg, NULL); /* max-age still holds */
 		return;
 	}
