@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "bounds.h"
+#include "catalog.h"
 #include "cfg.h"
 #include "chan.h"
 #include "cmd.h"
@@ -32,6 +33,7 @@
 struct run_opts {
 	const char *url;         /* hosted server endpoint */
 	const char *config;      /* --config FILE */
+	const char *server;      /* --server NAME: from the registry */
 	const char *resource;    /* the server's audience (config) */
 	struct cfg *cfg;         /* effective configuration (owned) */
 	char *scope;             /* scopes joined (owned) */
@@ -51,6 +53,10 @@ struct run {
 	struct http *http;
 	struct router *router;
 	struct auth *auth; /* company sign-in, or NULL */
+	struct run_opts *o;      /* the options */
+	struct catalog *cat;     /* registry mode: the catalog */
+	struct upstream_auth ua; /* its token source */
+	int resolving, resolved; /* registry mode: the server */
 	struct chan *chan;
 	struct loop_timer *deadline; /* shutdown deadline */
 	int stopping;                /* shutdown started */
@@ -75,6 +81,8 @@ static const char run_usage[] =
     "                         \"servers\" entry of the config)\n"
     "  --config FILE          configuration file (over system and user "
     "files)\n"
+    "  --server NAME          the registry's server NAME (full or short "
+    "name)\n"
     "  --header 'N: v'        extra HTTP header; ${VAR} reads the "
     "environment\n"
     "  --header-file FILE     headers, one per line (keeps secrets out of "
@@ -105,6 +113,7 @@ enum {
 	OPT_IDLE,
 	OPT_MAX,
 	OPT_CONFIG,
+	OPT_SERVER,
 };
 
 static const struct option run_longopts[] = {
@@ -118,6 +127,7 @@ static const struct option run_longopts[] = {
 	{ "request-timeout", required_argument, NULL, OPT_IDLE },
 	{ "max-request-time", required_argument, NULL, OPT_MAX },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "server", required_argument, NULL, OPT_SERVER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -166,6 +176,9 @@ apply_opt(struct run_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_CONFIG:
 		o->config = arg;
+		return 0;
+	case OPT_SERVER:
+		o->server = arg;
 		return 0;
 	case OPT_CONNECT:
 		return seconds("--connect-timeout", arg, &o->connect_s);
@@ -273,7 +286,16 @@ apply_cfg(struct run_opts *o)
 	for (size_t i = 0; o->url && i < cfg_server_count(c); i++)
 		if (strcmp(o->url, cfg_server_url(c, i)) == 0)
 			o->resource = cfg_server_resource(c, i);
-	if (o->url == NULL)
+	if (o->url == NULL && o->server == NULL && cfg_registry(c))
+		return cmd_usage_error("run",
+		    "pick the registry's server with --server NAME (see "
+		    "'mcp-bridge servers')");
+	if (o->server && (o->url || !cfg_registry(c) || !cfg_issuer(c) ||
+	                     o->static_auth))
+		return cmd_usage_error("run",
+		    "--server needs a registry and a sign-in issuer in the "
+		    "config, and no --url or static Authorization");
+	if (o->url == NULL && o->server == NULL)
 		return cmd_usage_error("run",
 		    "--url is required (or one "
 		    "\"servers\" entry in the config)");
@@ -400,6 +422,8 @@ static const struct router_cbs run_router_cbs = {
 	.closed = on_closed,
 };
 
+static void resolve(struct run *r);
+
 static void
 on_auth_state(void *arg, enum auth_state st, const char *why)
 {
@@ -407,6 +431,8 @@ on_auth_state(void *arg, enum auth_state st, const char *why)
 
 	if (r->router)
 		router_auth_state(r->router, st, why);
+	if (st == AUTH_SIGNED_IN && r->router)
+		resolve(r);
 }
 
 static void
@@ -465,6 +491,118 @@ start_auth(struct run *r, struct run_opts *o, struct router_auth *ra)
 	return 0;
 }
 
+/* -- registry mode: the server comes from the catalog ------------------ */
+
+static int
+cat_bearer(void *arg, const struct secret **out, const char **why)
+{
+	return auth_bearer(arg, NULL, out, why);
+}
+
+static void
+cat_rejected(void *arg, const struct secret *tok)
+{
+	auth_rejected(arg, NULL, tok);
+}
+
+static void
+unavailable(struct run *r, const char *why)
+{
+	log_error("%s", why);
+	r->resolving = 0;
+	router_unavailable(r->router, why);
+}
+
+static void
+on_access(void *arg, const struct regmsg_access *a, const char *why)
+{
+	struct run *r = arg;
+	const struct regmsg_server *s = catalog_find(r->cat, r->o->server);
+	struct upstream_opts uo = { NULL, r->o->headers, r->o->idle_s * 1000,
+		r->o->max_s * 1000, NULL };
+	char msg[900];
+
+	if (a == NULL || s == NULL) {
+		str_fmt(msg, sizeof(msg), "registry access check for %s failed: %s",
+		    r->o->server, why ? why : "server gone");
+		unavailable(r, msg);
+		return;
+	}
+	if (!a->allowed) {
+		str_fmt(msg, sizeof(msg), "access to %s denied: %s%s%s%s%s",
+		    s->name, a->reason ? a->reason : "not allowed",
+		    a->message ? " (" : "", a->message ? a->message : "",
+		    a->message ? ")" : "",
+		    a->request_url ? "; request access at " : "");
+		if (a->request_url)
+			strncat(msg, a->request_url, sizeof(msg) - strlen(msg) - 1);
+		unavailable(r, msg);
+		return;
+	}
+	uo.url = s->url;
+	log_info("serving %s (%s) from the registry", s->name, s->url);
+	r->resolved = 1;
+	router_attach(r->router, &uo, s->resource);
+}
+
+static void
+on_catalog(void *arg, const char *why)
+{
+	struct run *r = arg;
+	const struct regmsg_server *s;
+	char msg[700];
+
+	if (why) {
+		unavailable(r, why);
+		return;
+	}
+	if ((s = catalog_find(r->cat, r->o->server)) == NULL) {
+		str_fmt(msg, sizeof(msg),
+		    "the registry lists no server '%s' that you may use (see "
+		    "'mcp-bridge servers')",
+		    r->o->server);
+		unavailable(r, msg);
+		return;
+	}
+	if (s->refused) {
+		str_fmt(msg, sizeof(msg), "server %s is not usable: %s", s->name,
+		    s->refused);
+		unavailable(r, msg);
+		return;
+	}
+	if (s->status == REGMSG_DEPRECATED)
+		log_warn("server %s is deprecated%s%s", s->name,
+		    s->status_message ? ": " : "",
+		    s->status_message ? s->status_message : "");
+	catalog_access(r->cat, s->name, on_access, r);
+}
+
+/* Signed in: find the server in the registry (once). */
+static void
+resolve(struct run *r)
+{
+	struct catalog_opts co = { 0 };
+	char *sub, *cache;
+
+	if (r->o->server == NULL || r->resolving || r->resolved ||
+	    auth_state(r->auth) != AUTH_SIGNED_IN)
+		return;
+	r->resolving = 1;
+	if (r->cat == NULL) {
+		sub = cmd_subject(r->auth);
+		cache = cmd_catalog_cache(cfg_registry(r->o->cfg),
+		    cfg_issuer(r->o->cfg), sub);
+		r->ua = (struct upstream_auth){ cat_bearer, cat_rejected, r->auth };
+		co.registry = cfg_registry(r->o->cfg);
+		co.cache_path = cache;
+		co.auth = &r->ua;
+		r->cat = catalog_new(r->loop, r->http, &co);
+		free(cache);
+		free(sub);
+	}
+	catalog_refresh(r->cat, on_catalog, r);
+}
+
 static int
 serve(struct run_opts *o)
 {
@@ -475,6 +613,7 @@ serve(struct run_opts *o)
 	int use_auth = cfg_issuer(o->cfg) && !o->static_auth;
 	struct run r = { 0 };
 
+	r.o = o;
 	r.loop = loop_new();
 	if (loop_catch_signals(r.loop, on_signal, &r) == -1 ||
 	    loop_hook_add(r.loop, before_poll, &r) == -1 ||
@@ -487,12 +626,17 @@ serve(struct run_opts *o)
 	}
 	r.chan =
 	    chan_new(r.loop, STDIN_FILENO, STDOUT_FILENO, &run_chan_cbs, &r);
+	if (r.auth)
+		resolve(&r);
 	/* The query may hold an API key: log the URL without it. */
-	log_info("relaying stdio to %.*s", (int)strcspn(o->url, "?#"), o->url);
+	if (o->url)
+		log_info("relaying stdio to %.*s", (int)strcspn(o->url, "?#"),
+		    o->url);
 	if (loop_run(r.loop) == -1)
 		r.rc = CMD_FAIL;
 out:
 	router_free(&r.router);
+	catalog_free(&r.cat);
 	auth_free(&r.auth);
 	chan_free(&r.chan);
 	http_free(&r.http);

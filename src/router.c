@@ -483,12 +483,30 @@ router_new(struct loop *l, struct http *h, const struct upstream_opts *up,
 	r->pending = idmap_new();
 	r->srvreq = idmap_new();
 	buf_init(&r->scratch, (size_t)BOUNDS_MAX_LINE + 1024);
+	r->http = h;
 	if (ra) {
 		r->ra = ra_new(r, ra);
 		uo.auth = &r->ra->ua;
 	}
-	r->up = upstream_new(l, h, &uo, &router_up_cbs, r);
+	if (uo.url != NULL)
+		r->up = upstream_new(l, h, &uo, &router_up_cbs, r);
 	return r;
+}
+
+int
+router_attach(
+    struct router *r, const struct upstream_opts *up, const char *resource)
+{
+	struct upstream_opts uo = *up;
+
+	if (r->up != NULL || r->ra == NULL)
+		return -1;
+	free(r->ra->resource);
+	r->ra->resource = resource ? x_strdup(resource) : NULL;
+	uo.auth = &r->ra->ua;
+	r->up = upstream_new(r->loop, r->http, &uo, &router_up_cbs, r);
+	ra_attached(r);
+	return 0;
 }
 
 static void
@@ -542,7 +560,10 @@ router_free(struct router **rp)
 void
 router_close(struct router *r)
 {
-	upstream_close(r->up);
+	if (r->up)
+		upstream_close(r->up);
+	else
+		r->cbs.closed(r->arg); /* no hosted session to end */
 }
 
 size_t

@@ -56,6 +56,17 @@ struct router *router_new(struct loop *l, struct http *h,
     const struct upstream_opts *up, const struct router_auth *ra,
     const struct router_cbs *cbs, void *arg);
 
+/*
+ * Sign-in mode with no hosted server yet (`up->url` was NULL at
+ * router_new: it comes from the registry once signed in). Attaches it;
+ * `up` copied (strings borrowed), `resource` its token audience (copied,
+ * NULL = default). 0, or -1 if one is attached already.
+ */
+int router_attach(
+    struct router *r, const struct upstream_opts *up, const char *resource);
+/* No hosted server can be attached: `why` (copied) answers requests. */
+void router_unavailable(struct router *r, const char *why);
+
 /* Events of `auth` for this session (the owner wires auth_cbs here). */
 void router_auth_state(struct router *r, enum auth_state st, const char *why);
 void router_auth_code(struct router *r, const struct oamsg_device *d);

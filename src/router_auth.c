@@ -71,6 +71,7 @@ ra_free(struct router *r)
 	free(ra->resource);
 	free(ra->issuer);
 	free(ra->init);
+	free(ra->unavailable);
 	free(ra->user_code);
 	free(ra->uri);
 	free(ra);
@@ -199,7 +200,7 @@ start_upstream(struct router *r)
 	size_t mlen;
 	char *msg;
 
-	if (ra->up != UP_IDLE || ra->init == NULL)
+	if (ra->up != UP_IDLE || ra->init == NULL || r->up == NULL)
 		return;
 	if (rpc_parse(r->rpc, ra->init, ra->init_len) != 0)
 		return;
@@ -333,7 +334,8 @@ local_request(struct router *r, struct batch *b, const char *js)
 	if (rpc_method_is(r->rpc, "tools/list")) {
 		r->ra->listed = 1;
 		send_result(r, b, id, sp.len,
-		    json_pack("{s:[o]}", "tools", signin_tool(r)));
+		    signed_in(r) ? json_pack("{s:[]}", "tools")
+		                 : json_pack("{s:[o]}", "tools", signin_tool(r)));
 	} else if (rpc_method_is(r->rpc, "prompts/list"))
 		send_result(r, b, id, sp.len, json_pack("{s:[]}", "prompts"));
 	else if (rpc_method_is(r->rpc, "resources/list"))
@@ -343,7 +345,12 @@ local_request(struct router *r, struct batch *b, const char *js)
 		    r, b, id, sp.len, json_pack("{s:[]}", "resourceTemplates"));
 	else if (rpc_method_is(r->rpc, "logging/setLevel"))
 		send_result(r, b, id, sp.len, json_object());
-	else {
+	else if (signed_in(r)) {
+		str_fmt(why, sizeof(why), "the hosted server is not connected%s%s",
+		    r->ra->unavailable ? ": " : " yet",
+		    r->ra->unavailable ? r->ra->unavailable : "");
+		rt_reply_error(r, b, id, sp.len, RPC_UPSTREAM_ERROR, why);
+	} else {
 		str_fmt(why, sizeof(why),
 		    "not signed in to %s: call the " ROUTER_SIGNIN_TOOL
 		    " tool or run 'mcp-bridge login'",
@@ -365,7 +372,7 @@ ra_request(struct router *r, struct batch *b, const char *js, size_t len)
 		signin_call(r, b, js + sp.off, sp.len);
 		return 1;
 	}
-	if (!signed_in(r)) {
+	if (!signed_in(r) || r->up == NULL) {
 		local_request(r, b, js);
 		return 1;
 	}
@@ -557,5 +564,28 @@ router_auth_state(struct router *r, enum auth_state st, const char *why)
 void
 router_auth_tokens(struct router *r)
 {
-	upstream_auth_ready(r->up);
+	if (r->up)
+		upstream_auth_ready(r->up);
+}
+
+void
+ra_attached(struct router *r)
+{
+	r->ra->listed = 1; /* the IDE saw an empty list: tell it */
+	if (signed_in(r))
+		start_upstream(r);
+}
+
+void
+router_unavailable(struct router *r, const char *why)
+{
+	struct rauth *ra = r->ra;
+	char text[700];
+
+	if (ra == NULL)
+		return;
+	free(ra->unavailable);
+	ra->unavailable = x_strdup(why);
+	str_fmt(text, sizeof(text), "No hosted server: %s", why);
+	tell(r, "error", text);
 }

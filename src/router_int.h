@@ -59,6 +59,7 @@ struct rauth {
 	char *user_code, *uri; /* current device code, or NULL */
 	char elicit[48];       /* elicitationId sent, or "" */
 	int64_t elicit_req;    /* bridge id of that request, or 0 */
+	char *unavailable;          /* why no hosted server yet, or NULL */
 	struct pend *wait[ROUTER_MAX_SIGNIN_WAIT]; /* sign-in tool calls */
 	size_t nwait;
 };
@@ -75,6 +76,7 @@ struct router {
 	struct buf scratch;    /* rewritten messages */
 	int batches_ok;        /* 2025-03-26 negotiated */
 	struct rauth *ra;      /* auth mode, or NULL (plain relay) */
+	struct http *http;     /* for a late upstream (router_attach) */
 };
 
 /* router.c */
@@ -94,6 +96,7 @@ int ra_server_response(
     struct router *r, const char *js, size_t len, struct rpc *msg, int64_t id);
 int ra_fail(struct router *r, int64_t id, const char *why);
 struct rauth *ra_new(struct router *r, const struct router_auth *a);
+void ra_attached(struct router *r);
 void ra_free(struct router *r);
 
 #endif
