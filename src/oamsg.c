@@ -521,7 +521,7 @@ oamsg_clean(const char *s, char *out, size_t outsz)
 		if (n == 0 || c < 0x20 || c == 0x7f ||
 		    (c == 0xc2 && (unsigned char)s[1] < 0xa0)) {
 			out[o++] = '?';
-			s += 1;
+			s += n ? n : 1; /* one '?' per character */
 			continue;
 		}
 		memcpy(out + o, s, n);
