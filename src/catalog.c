@@ -54,6 +54,7 @@ struct catalog {
 	struct http *http;
 	char *registry, *cache_path;
 	const struct upstream_auth *auth;
+	int include_denied;
 	struct regmsg_page list; /* current servers */
 	int stale;
 	struct page old[CATALOG_MAX_PAGES]; /* last good listing */
@@ -103,6 +104,7 @@ catalog_new(struct loop *l, struct http *h, const struct catalog_opts *o)
 		c->registry[--n] = '\0';
 	c->cache_path = o->cache_path ? x_strdup(o->cache_path) : NULL;
 	c->auth = o->auth;
+	c->include_denied = o->include_denied;
 	if (load_cache(c) == -1) /* ETags to revalidate, and a fallback */
 		c->fetched_at = 0;
 	return c;
@@ -256,12 +258,14 @@ req_url(struct creq *q, const char *cursor, struct buf *b)
 {
 	struct catalog *c = q->c;
 
-	if (buf_puts(b, c->registry) == -1 || buf_puts(b, "/v0.1/servers") == -1)
+	if (buf_puts(b, c->registry) == -1 ||
+	    buf_puts(b, "/v0.1/servers") == -1)
 		return -1;
 	if (q->kind == K_ACCESS)
 		return buf_puts(b, "/") || encode(b, q->name) ||
 		    buf_puts(b, "/access");
-	if (buf_puts(b, "?limit=100") == -1)
+	if (buf_puts(b, "?limit=100") == -1 ||
+	    (c->include_denied && buf_puts(b, "&include_denied=true") == -1))
 		return -1;
 	return cursor ? buf_puts(b, "&cursor=") || encode(b, cursor) : 0;
 }
@@ -327,7 +331,8 @@ send_req(struct creq *q)
 		return;
 	buf_init(&url, 8192);
 	if (req_url(q, cursor, &url) == 0)
-		q->req = http_req_new(c->http, "GET", buf_data(&url), &creq_cbs, q);
+		q->req =
+		    http_req_new(c->http, "GET", buf_data(&url), &creq_cbs, q);
 	buf_finish(&url);
 	if (q->req == NULL) {
 		req_done(q, "cannot create a transfer");
@@ -369,7 +374,6 @@ unauthorized(struct creq *q)
 	return 1;
 }
 
-
 /* -- the listing -------------------------------------------------------- */
 
 static void
@@ -404,11 +408,12 @@ save_cache(struct catalog *c, long max_age)
 	    c->registry, "fetched_at", (json_int_t)time(NULL), "max_age",
 	    (json_int_t)max_age, "pages", pages);
 	tmp = x_asprintf("%s.tmp%ld", c->cache_path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1 || json_dumpfd(root, fd, JSON_COMPACT) == -1 ||
 	    fsync(fd) == -1 || rename(tmp, c->cache_path) == -1) {
-		log_warn("catalog cache %s: %s", c->cache_path, strerror(errno));
+		log_warn(
+		    "catalog cache %s: %s", c->cache_path, strerror(errno));
 		unlink(tmp);
 	}
 	if (fd != -1)
@@ -427,8 +432,8 @@ load_cache(struct catalog *c)
 	size_t i;
 
 	if (c->cache_path == NULL ||
-	    (root = json_load_file(c->cache_path, JSON_REJECT_DUPLICATES,
-	         NULL)) == NULL)
+	    (root = json_load_file(
+	         c->cache_path, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return -1;
 	c->fetched_at = json_integer_value(json_object_get(root, "fetched_at"));
 	c->fresh_until = c->fetched_at +
@@ -446,8 +451,8 @@ load_cache(struct catalog *c)
 		if (json_string_value(json_object_get(pg, "etag")))
 			c->old[c->nold].etag = x_strdup(
 			    json_string_value(json_object_get(pg, "etag")));
-		c->old[c->nold].cursor = json_string_value(json_object_get(pg,
-		                             "cursor"))
+		c->old[c->nold].cursor =
+		    json_string_value(json_object_get(pg, "cursor"))
 		    ? x_strdup(json_string_value(json_object_get(pg, "cursor")))
 		    : NULL;
 		c->nold++;
@@ -512,7 +517,7 @@ list_page(struct creq *q)
 		p->body = x_strdup(c->old[c->ncur].body);
 		p->len = c->old[c->ncur].len;
 		p->etag = c->old[c->ncur].etag ? x_strdup(c->old[c->ncur].etag)
-		                                : NULL;
+		                               : NULL;
 	} else {
 		p->body = buf_take(&q->resp, &p->len);
 		p->etag = q->etag ? x_strdup(q->etag) : NULL;
@@ -551,8 +556,8 @@ req_done(struct creq *q, const char *err)
 	if (err)
 		str_fmt(why, sizeof(why), "%s", err);
 	else
-		regmsg_problem(buf_data(&q->resp), buf_len(&q->resp),
-		    q->status, why, sizeof(why));
+		regmsg_problem(buf_data(&q->resp), buf_len(&q->resp), q->status,
+		    why, sizeof(why));
 	list_failed(q->c, why);
 }
 

@@ -30,6 +30,7 @@ struct catalog_opts {
 	const char *registry;   /* base URL (https, or http on loopback) */
 	const char *cache_path; /* last good catalog, or NULL for none */
 	const struct upstream_auth *auth; /* bearer token source (borrowed) */
+	int include_denied; /* also list denied servers (our extension) */
 };
 
 struct catalog;
@@ -37,12 +38,12 @@ struct catalog;
 /* `why` is NULL on success (possibly stale: see catalog_stale()). */
 typedef void catalog_cb(void *arg, const char *why);
 /* `a` is NULL on failure, with `why`. */
-typedef void catalog_access_cb(
-    void *arg, const struct regmsg_access *a, const char *why);
+typedef void
+catalog_access_cb(void *arg, const struct regmsg_access *a, const char *why);
 
 /* New catalog; `o` copied (strings copied, auth borrowed). */
-struct catalog *catalog_new(
-    struct loop *l, struct http *h, const struct catalog_opts *o);
+struct catalog *
+catalog_new(struct loop *l, struct http *h, const struct catalog_opts *o);
 /* Cancels everything (no callbacks) and frees; NULL is fine. */
 void catalog_free(struct catalog **cp);
 
@@ -57,8 +58,8 @@ int catalog_stale(const struct catalog *c);
  * A usable server by full name or short name (the part after '/'):
  * not deleted. NULL if none or ambiguous.
  */
-const struct regmsg_server *catalog_find(
-    const struct catalog *c, const char *name);
+const struct regmsg_server *
+catalog_find(const struct catalog *c, const char *name);
 
 /* Asks GET .../servers/{name}/access (the pre-flight); one callback. */
 void catalog_access(

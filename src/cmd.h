@@ -38,17 +38,20 @@ struct cfg;
  * environment, `flags` "key=value" NULL-terminated or NULL). New cfg, or
  * NULL after one line on stderr naming `cmd`.
  */
-struct cfg *cmd_load_cfg(const char *cmd, const char *explicit_path,
-    const char *const *flags);
+struct cfg *cmd_load_cfg(
+    const char *cmd, const char *explicit_path, const char *const *flags);
 /* The scopes of `c` joined with spaces (new). */
 char *cmd_scope_string(const struct cfg *c);
 /* mkdir -p with mode 0700; 0 or -1. */
 int cmd_mkdirs(const char *dir);
 
 struct auth;
-/* Catalog cache file for (registry, issuer, subject) (new), or NULL. */
-char *cmd_catalog_cache(
-    const char *registry, const char *issuer, const char *sub);
+/*
+ * Catalog cache file for (registry, issuer, subject) (new), or NULL;
+ * `kind` ("" or "all") keeps different listings apart.
+ */
+char *cmd_catalog_cache(const char *registry, const char *issuer,
+    const char *kind, const char *sub);
 /* The signed-in user's subject from the ID token (new), or NULL. */
 char *cmd_subject(const struct auth *a);
 

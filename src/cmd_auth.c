@@ -43,12 +43,12 @@ struct sess {
 	struct loop *loop;
 	struct http *http;
 	struct auth *auth;
-	char *scope;    /* space-separated scopes (owned) */
-	int no_browser; /* login --no-browser */
-	int rc;         /* exit code */
-	struct catalog *cat;        /* servers: the catalog */
-	struct upstream_auth ua;    /* servers: token source */
-	int json, all;              /* servers: output */
+	char *scope;             /* space-separated scopes (owned) */
+	int no_browser;          /* login --no-browser */
+	int rc;                  /* exit code */
+	struct catalog *cat;     /* servers: the catalog */
+	struct upstream_auth ua; /* servers: token source */
+	int json, all;           /* servers: output */
 };
 
 static const struct option auth_longopts[] = {
@@ -602,7 +602,8 @@ listed(void *arg, const char *why)
 
 /* $XDG_CACHE_HOME/mcp-bridge/catalog-<id>.json (new), or NULL. */
 char *
-cmd_catalog_cache(const char *registry, const char *issuer, const char *sub)
+cmd_catalog_cache(
+    const char *registry, const char *issuer, const char *kind, const char *sub)
 {
 	const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
 	char id[33], *who, *dir;
@@ -620,7 +621,8 @@ cmd_catalog_cache(const char *registry, const char *issuer, const char *sub)
 		free(dir);
 		return NULL;
 	}
-	who = x_asprintf("%s/catalog-%s.json", dir, id);
+	who = x_asprintf(
+	    "%s/catalog-%s%s%s.json", dir, id, *kind ? "-" : "", kind);
 	free(dir);
 	return who;
 }
@@ -634,8 +636,9 @@ cmd_subject(const struct auth *a)
 	struct oamsg_claims c;
 	char err[64], *sub = NULL;
 
-	if (id && oamsg_claims_parse(secret_data(id), secret_len(id), &c, err,
-	              sizeof(err)) == 0) {
+	if (id &&
+	    oamsg_claims_parse(
+	        secret_data(id), secret_len(id), &c, err, sizeof(err)) == 0) {
 		sub = c.sub ? x_strdup(c.sub) : NULL;
 		oamsg_claims_clear(&c);
 	}
@@ -649,22 +652,26 @@ servers_run(struct sess *s)
 	char *cache, *sub;
 
 	if (cfg_registry(s->cfg) == NULL) {
-		fprintf(stderr, "mcp-bridge servers: no registry configured "
-		                "(set \"registry\" in the config)\n");
+		fprintf(stderr,
+		    "mcp-bridge servers: no registry configured "
+		    "(set \"registry\" in the config)\n");
 		return CMD_USAGE;
 	}
 	if (auth_start(s->auth) != AUTH_SIGNED_IN) {
-		fprintf(stderr, "mcp-bridge servers: not signed in to %s (run "
-		                "'mcp-bridge login')\n",
+		fprintf(stderr,
+		    "mcp-bridge servers: not signed in to %s (run "
+		    "'mcp-bridge login')\n",
 		    cfg_issuer(s->cfg));
 		return CMD_FAIL;
 	}
 	sub = cmd_subject(s->auth);
-	cache = cmd_catalog_cache(cfg_registry(s->cfg), cfg_issuer(s->cfg), sub);
+	cache = cmd_catalog_cache(
+	    cfg_registry(s->cfg), cfg_issuer(s->cfg), s->all ? "all" : "", sub);
 	s->ua = (struct upstream_auth){ ua_bearer, ua_rejected, s->auth };
 	co.registry = cfg_registry(s->cfg);
 	co.cache_path = cache;
 	co.auth = &s->ua;
+	co.include_denied = s->all;
 	s->cat = catalog_new(s->loop, s->http, &co);
 	free(cache);
 	free(sub);

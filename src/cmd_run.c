@@ -52,7 +52,7 @@ struct run {
 	struct loop *loop;
 	struct http *http;
 	struct router *router;
-	struct auth *auth; /* company sign-in, or NULL */
+	struct auth *auth;       /* company sign-in, or NULL */
 	struct run_opts *o;      /* the options */
 	struct catalog *cat;     /* registry mode: the catalog */
 	struct upstream_auth ua; /* its token source */
@@ -290,8 +290,8 @@ apply_cfg(struct run_opts *o)
 		return cmd_usage_error("run",
 		    "pick the registry's server with --server NAME (see "
 		    "'mcp-bridge servers')");
-	if (o->server && (o->url || !cfg_registry(c) || !cfg_issuer(c) ||
-	                     o->static_auth))
+	if (o->server &&
+	    (o->url || !cfg_registry(c) || !cfg_issuer(c) || o->static_auth))
 		return cmd_usage_error("run",
 		    "--server needs a registry and a sign-in issuer in the "
 		    "config, and no --url or static Authorization");
@@ -523,8 +523,9 @@ on_access(void *arg, const struct regmsg_access *a, const char *why)
 	char msg[900];
 
 	if (a == NULL || s == NULL) {
-		str_fmt(msg, sizeof(msg), "registry access check for %s failed: %s",
-		    r->o->server, why ? why : "server gone");
+		str_fmt(msg, sizeof(msg),
+		    "registry access check for %s failed: %s", r->o->server,
+		    why ? why : "server gone");
 		unavailable(r, msg);
 		return;
 	}
@@ -535,7 +536,8 @@ on_access(void *arg, const struct regmsg_access *a, const char *why)
 		    a->message ? ")" : "",
 		    a->request_url ? "; request access at " : "");
 		if (a->request_url)
-			strncat(msg, a->request_url, sizeof(msg) - strlen(msg) - 1);
+			strncat(
+			    msg, a->request_url, sizeof(msg) - strlen(msg) - 1);
 		unavailable(r, msg);
 		return;
 	}
@@ -565,8 +567,8 @@ on_catalog(void *arg, const char *why)
 		return;
 	}
 	if (s->refused) {
-		str_fmt(msg, sizeof(msg), "server %s is not usable: %s", s->name,
-		    s->refused);
+		str_fmt(msg, sizeof(msg), "server %s is not usable: %s",
+		    s->name, s->refused);
 		unavailable(r, msg);
 		return;
 	}
@@ -590,9 +592,10 @@ resolve(struct run *r)
 	r->resolving = 1;
 	if (r->cat == NULL) {
 		sub = cmd_subject(r->auth);
-		cache = cmd_catalog_cache(cfg_registry(r->o->cfg),
-		    cfg_issuer(r->o->cfg), sub);
-		r->ua = (struct upstream_auth){ cat_bearer, cat_rejected, r->auth };
+		cache = cmd_catalog_cache(
+		    cfg_registry(r->o->cfg), cfg_issuer(r->o->cfg), "", sub);
+		r->ua =
+		    (struct upstream_auth){ cat_bearer, cat_rejected, r->auth };
 		co.registry = cfg_registry(r->o->cfg);
 		co.cache_path = cache;
 		co.auth = &r->ua;

@@ -24,13 +24,15 @@ load(const char *js, size_t n, char *err, size_t errsz)
 	json_t *root;
 
 	if (n > REGMSG_MAX_BODY) {
-		str_fmt(err, errsz, "registry response too large (%zu bytes)", n);
+		str_fmt(
+		    err, errsz, "registry response too large (%zu bytes)", n);
 		return NULL;
 	}
 	root = json_loadb(js, n, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL)
-		str_fmt(err, errsz, "registry response is not JSON (line %d: %s)",
-		    je.line, je.text);
+		str_fmt(err, errsz,
+		    "registry response is not JSON (line %d: %s)", je.line,
+		    je.text);
 	else if (!json_is_object(root)) {
 		str_fmt(err, errsz, "registry response is not a JSON object");
 		json_decref(root);
@@ -157,7 +159,8 @@ read_meta(json_t *meta, struct regmsg_server *s)
 	json_t *acc = json_object_get(meta, X_ACCESS);
 	json_t *al = json_object_get(acc, "allowed");
 
-	s->status = status_of(json_string_value(json_object_get(off, "status")));
+	s->status =
+	    status_of(json_string_value(json_object_get(off, "status")));
 	s->status_message = field(off, "statusMessage");
 	s->resource = field(json_object_get(meta, X_AUTH), "resource");
 	s->allowed = json_is_boolean(al) ? json_is_true(al) : -1;
@@ -191,8 +194,8 @@ entry(json_t *e, struct regmsg_server *s, size_t i, char *err, size_t errsz)
 
 	memset(s, 0, sizeof(*s));
 	if (!json_is_object(server) || name == NULL || !name_ok(name)) {
-		str_fmt(err, errsz, "servers[%zu]: missing or invalid server.name",
-		    i);
+		str_fmt(err, errsz,
+		    "servers[%zu]: missing or invalid server.name", i);
 		return -1;
 	}
 	s->name = x_strdup(name);
@@ -212,7 +215,8 @@ fill_page(json_t *root, struct regmsg_page *pg, char *err, size_t errsz)
 	size_t i, base = pg->n;
 
 	if (!json_is_array(arr)) {
-		str_fmt(err, errsz, "registry response has no \"servers\" array");
+		str_fmt(
+		    err, errsz, "registry response has no \"servers\" array");
 		return -1;
 	}
 	if (base + json_array_size(arr) > REGMSG_MAX_SERVERS) {
@@ -220,7 +224,8 @@ fill_page(json_t *root, struct regmsg_page *pg, char *err, size_t errsz)
 		    REGMSG_MAX_SERVERS);
 		return -1;
 	}
-	srv = x_realloc(pg->srv, (base + json_array_size(arr) + 1) * sizeof(*srv));
+	srv = x_realloc(
+	    pg->srv, (base + json_array_size(arr) + 1) * sizeof(*srv));
 	pg->srv = srv;
 	json_array_foreach(arr, i, e)
 	{
@@ -235,8 +240,8 @@ fill_page(json_t *root, struct regmsg_page *pg, char *err, size_t errsz)
 }
 
 int
-regmsg_page_parse(const char *js, size_t n, struct regmsg_page *pg, char *err,
-    size_t errsz)
+regmsg_page_parse(
+    const char *js, size_t n, struct regmsg_page *pg, char *err, size_t errsz)
 {
 	json_t *root = load(js, n, err, errsz);
 	int rc = -1;
@@ -264,8 +269,8 @@ regmsg_page_clear(struct regmsg_page *pg)
 }
 
 int
-regmsg_access_parse(const char *js, size_t n, struct regmsg_access *a,
-    char *err, size_t errsz)
+regmsg_access_parse(
+    const char *js, size_t n, struct regmsg_access *a, char *err, size_t errsz)
 {
 	json_t *root = load(js, n, err, errsz), *al;
 

@@ -32,9 +32,9 @@ struct regmsg_server {
 	char *name, *title, *description, *version;
 	enum regmsg_status status;
 	char *status_message;
-	char *url;     /* the remote to use, or NULL (see refused) */
-	int sse;       /* that remote is the deprecated HTTP+SSE transport */
-	char *refused; /* why no remote is usable, or NULL */
+	char *url;      /* the remote to use, or NULL (see refused) */
+	int sse;        /* that remote is the deprecated HTTP+SSE transport */
+	char *refused;  /* why no remote is usable, or NULL */
 	char *resource; /* RFC 8707 audience for this server, or NULL */
 	int allowed;    /* access extension: 1, 0, or -1 when absent */
 	char *reason, *request_url; /* access extension, for denials */
@@ -51,8 +51,8 @@ struct regmsg_page {
  * already hold earlier pages; next_cursor is replaced). 0 or -1 with a
  * reason; on -1 `pg` keeps what it had.
  */
-int regmsg_page_parse(const char *js, size_t n, struct regmsg_page *pg,
-    char *err, size_t errsz);
+int regmsg_page_parse(
+    const char *js, size_t n, struct regmsg_page *pg, char *err, size_t errsz);
 void regmsg_page_clear(struct regmsg_page *pg);
 
 /* Answer of GET /v0.1/servers/{name}/access; strings new. */
@@ -61,16 +61,16 @@ struct regmsg_access {
 	char *reason, *message, *request_url;
 };
 
-int regmsg_access_parse(const char *js, size_t n, struct regmsg_access *a,
-    char *err, size_t errsz);
+int regmsg_access_parse(
+    const char *js, size_t n, struct regmsg_access *a, char *err, size_t errsz);
 void regmsg_access_clear(struct regmsg_access *a);
 
 /*
  * One line for an error answer: RFC 9457 problem `detail` (else `title`),
  * or {"error": ...}, else "HTTP <status>". Cleaned for display.
  */
-void regmsg_problem(
-    const char *js, size_t n, long status, char *out, size_t outsz);
+void
+regmsg_problem(const char *js, size_t n, long status, char *out, size_t outsz);
 
 /* The short id of a registry name: the part after the last '/'. */
 const char *regmsg_short_name(const char *name);

@@ -52,9 +52,9 @@ struct router_auth {
  * borrowed). `ra` NULL: a plain relay (static or no credentials); else
  * copied. `cbs` is copied. NULL on failure.
  */
-struct router *router_new(struct loop *l, struct http *h,
-    const struct upstream_opts *up, const struct router_auth *ra,
-    const struct router_cbs *cbs, void *arg);
+struct router *
+router_new(struct loop *l, struct http *h, const struct upstream_opts *up,
+    const struct router_auth *ra, const struct router_cbs *cbs, void *arg);
 
 /*
  * Sign-in mode with no hosted server yet (`up->url` was NULL at

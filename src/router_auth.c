@@ -334,8 +334,9 @@ local_request(struct router *r, struct batch *b, const char *js)
 	if (rpc_method_is(r->rpc, "tools/list")) {
 		r->ra->listed = 1;
 		send_result(r, b, id, sp.len,
-		    signed_in(r) ? json_pack("{s:[]}", "tools")
-		                 : json_pack("{s:[o]}", "tools", signin_tool(r)));
+		    signed_in(r)
+		        ? json_pack("{s:[]}", "tools")
+		        : json_pack("{s:[o]}", "tools", signin_tool(r)));
 	} else if (rpc_method_is(r->rpc, "prompts/list"))
 		send_result(r, b, id, sp.len, json_pack("{s:[]}", "prompts"));
 	else if (rpc_method_is(r->rpc, "resources/list"))
@@ -346,7 +347,8 @@ local_request(struct router *r, struct batch *b, const char *js)
 	else if (rpc_method_is(r->rpc, "logging/setLevel"))
 		send_result(r, b, id, sp.len, json_object());
 	else if (signed_in(r)) {
-		str_fmt(why, sizeof(why), "the hosted server is not connected%s%s",
+		str_fmt(why, sizeof(why),
+		    "the hosted server is not connected%s%s",
 		    r->ra->unavailable ? ": " : " yet",
 		    r->ra->unavailable ? r->ra->unavailable : "");
 		rt_reply_error(r, b, id, sp.len, RPC_UPSTREAM_ERROR, why);

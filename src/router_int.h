@@ -59,7 +59,7 @@ struct rauth {
 	char *user_code, *uri; /* current device code, or NULL */
 	char elicit[48];       /* elicitationId sent, or "" */
 	int64_t elicit_req;    /* bridge id of that request, or 0 */
-	char *unavailable;          /* why no hosted server yet, or NULL */
+	char *unavailable;     /* why no hosted server yet, or NULL */
 	struct pend *wait[ROUTER_MAX_SIGNIN_WAIT]; /* sign-in tool calls */
 	size_t nwait;
 };
