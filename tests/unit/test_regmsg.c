@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* regmsg: registry lists, remote choice and its safety rules, access, errors. */
+/* regmsg: registry lists, remote choice and its safety rules, access, errors.
+ */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -26,24 +27,28 @@ static const char page1[] =
     "{\"server\":{\"name\":\"com.example.mcp/presto\",\"title\":\"Presto\","
     "\"description\":\"SQL\",\"version\":\"2.3.0\",\"remotes\":["
     "{\"type\":\"sse\",\"url\":\"https://mcp.example.com/presto/sse\"},"
-    "{\"type\":\"streamable-http\",\"url\":\"https://mcp.example.com/presto/mcp\"}]},"
+    "{\"type\":\"streamable-http\",\"url\":\"https://mcp.example.com/presto/"
+    "mcp\"}]},"
     "\"_meta\":{" OFF ":{\"status\":\"active\"},"
-    "\"dev.mcp-bridge.registry/auth\":{\"resource\":\"https://mcp.example.com\"},"
+    "\"dev.mcp-bridge.registry/auth\":{\"resource\":\"https://"
+    "mcp.example.com\"},"
     "\"dev.mcp-bridge.registry/access\":{\"allowed\":true}}},"
-    "{\"server\":{\"name\":\"com.example.mcp/airflow\",\"description\":\"DAGs\","
+    "{\"server\":{\"name\":\"com.example.mcp/"
+    "airflow\",\"description\":\"DAGs\","
     "\"version\":\"1.4.1\",\"remotes\":[{\"type\":\"streamable-http\","
     "\"url\":\"https://mcp.example.com/airflow/mcp\"}]},"
     "\"_meta\":{" OFF ":{\"status\":\"deprecated\",\"statusMessage\":"
     "\"Use com.example.mcp/orchestrator\"}}}"
-    "],\"metadata\":{\"count\":2,\"nextCursor\":\"com.example.mcp/airflow:1.4.1\"}}";
+    "],\"metadata\":{\"count\":2,\"nextCursor\":\"com.example.mcp/"
+    "airflow:1.4.1\"}}";
 
 Test(regmsg, page_fields_and_cursor)
 {
 	struct regmsg_page pg = { 0 };
 
-	cr_assert_eq(regmsg_page_parse(page1, strlen(page1), &pg, err,
-	                 sizeof(err)),
-	    0, "%s", err);
+	cr_assert_eq(
+	    regmsg_page_parse(page1, strlen(page1), &pg, err, sizeof(err)), 0,
+	    "%s", err);
 	cr_assert_eq(pg.n, 2);
 	cr_assert_str_eq(pg.srv[0].name, "com.example.mcp/presto");
 	cr_assert_str_eq(pg.srv[0].title, "Presto");
@@ -63,7 +68,8 @@ Test(regmsg, pages_append)
 {
 	static const char p2[] =
 	    "{\"servers\":[{\"server\":{\"name\":\"a.b/c\",\"remotes\":[{"
-	    "\"type\":\"streamable-http\",\"url\":\"https://c.example/mcp\"}]}}],"
+	    "\"type\":\"streamable-http\",\"url\":\"https://c.example/"
+	    "mcp\"}]}}],"
 	    "\"metadata\":{}}";
 	struct regmsg_page pg = { 0 };
 
@@ -101,16 +107,20 @@ one(const char *remotes, const char *url, const char *refused_part)
 
 Test(regmsg, remote_safety)
 {
-	one("[{\"type\":\"streamable-http\",\"url\":\"http://mcp.example.com/x\"}]",
+	one("[{\"type\":\"streamable-http\",\"url\":\"http://mcp.example.com/"
+	    "x\"}]",
 	    NULL, "loopback");
-	one("[{\"type\":\"streamable-http\",\"url\":\"http://127.0.0.1:9/mcp\"}]",
+	one("[{\"type\":\"streamable-http\",\"url\":\"http://127.0.0.1:9/"
+	    "mcp\"}]",
 	    "http://127.0.0.1:9/mcp", NULL);
-	one("[{\"type\":\"streamable-http\",\"url\":\"https://{tenant}.example.com/mcp\"}]",
+	one("[{\"type\":\"streamable-http\",\"url\":\"https://"
+	    "{tenant}.example.com/mcp\"}]",
 	    NULL, "templated");
 	one("[{\"type\":\"streamable-http\",\"url\":\"https://a.example/mcp\","
 	    "\"headers\":[{\"name\":\"authorization\",\"isSecret\":true}]}]",
 	    NULL, "Authorization");
-	one("[{\"type\":\"streamable-http\",\"url\":\"https://u:p@a.example/mcp\"}]",
+	one("[{\"type\":\"streamable-http\",\"url\":\"https://u:p@a.example/"
+	    "mcp\"}]",
 	    NULL, "refused");
 	one("[{\"type\":\"stdio\",\"url\":\"https://a.example/mcp\"}]", NULL,
 	    "no remote");
@@ -138,8 +148,8 @@ Test(regmsg, bad_pages)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct regmsg_page pg = { 0 };
 
-		cr_assert_eq(regmsg_page_parse(bad[i], strlen(bad[i]), &pg, err,
-		                 sizeof(err)),
+		cr_assert_eq(regmsg_page_parse(
+		                 bad[i], strlen(bad[i]), &pg, err, sizeof(err)),
 		    -1, "accepted %s", bad[i]);
 		cr_assert_eq(pg.n, 0);
 		regmsg_page_clear(&pg);
@@ -176,8 +186,8 @@ Test(regmsg, access)
 	cr_assert_str_eq(a.reason, "group");
 	cr_assert_str_eq(a.request_url, "https://access.example.com/presto");
 	regmsg_access_clear(&a);
-	cr_assert_eq(regmsg_access_parse("{\"allowed\":1}", 13, &a, err, 512),
-	    -1);
+	cr_assert_eq(
+	    regmsg_access_parse("{\"allowed\":1}", 13, &a, err, 512), -1);
 }
 
 Test(regmsg, problem)
@@ -188,8 +198,8 @@ Test(regmsg, problem)
 	               "\"not in group ads\"}",
 	    62, 403, out, sizeof(out));
 	cr_assert_str_eq(out, "HTTP 403: not in group ads");
-	regmsg_problem("{\"error\":\"Server not found\"}", 28, 404, out,
-	    sizeof(out));
+	regmsg_problem(
+	    "{\"error\":\"Server not found\"}", 28, 404, out, sizeof(out));
 	cr_assert_str_eq(out, "HTTP 404: Server not found");
 	regmsg_problem("<html>", 6, 502, out, sizeof(out));
 	cr_assert_str_eq(out, "HTTP 502");
