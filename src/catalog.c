@@ -264,7 +264,7 @@ req_url(struct creq *q, const char *cursor, struct buf *b)
 	if (q->kind == K_ACCESS)
 		return buf_puts(b, "/") || encode(b, q->name) ||
 		    buf_puts(b, "/access");
-	if (buf_puts(b, "?limit=100") == -1 ||
+	if (buf_puts(b, "?limit=100&version=latest") == -1 ||
 	    (c->include_denied && buf_puts(b, "&include_denied=true") == -1))
 		return -1;
 	return cursor ? buf_puts(b, "&cursor=") || encode(b, cursor) : 0;
