@@ -502,7 +502,10 @@ auth_bearer(struct auth *a, const char *resource, const struct secret **out,
 		*why = "too many audiences";
 		return -1;
 	}
-	if ((*out = tokset_access(a->ts, resource, now_s())) != NULL)
+	*out = tokset_access(a->ts, resource, now_s());
+	if (*out && u->bad && secret_eq(u->bad, *out))
+		*out = NULL; /* refused by a server: wait for the refresh */
+	if (*out)
 		return 0;
 	if (u->failed) {
 		*why = u->why;

@@ -522,22 +522,29 @@ on_access(void *arg, const struct regmsg_access *a, const char *why)
 		r->o->max_s * 1000, NULL };
 	char msg[900];
 
-	if (a == NULL || s == NULL) {
+	if (a == NULL) {
 		str_fmt(msg, sizeof(msg),
 		    "registry access check for %s failed: %s", r->o->server,
-		    why ? why : "server gone");
+		    why);
 		unavailable(r, msg);
 		return;
 	}
 	if (!a->allowed) {
 		str_fmt(msg, sizeof(msg), "access to %s denied: %s%s%s%s%s",
-		    s->name, a->reason ? a->reason : "not allowed",
+		    s ? s->name : r->o->server,
+		    a->reason ? a->reason : "not allowed",
 		    a->message ? " (" : "", a->message ? a->message : "",
 		    a->message ? ")" : "",
 		    a->request_url ? "; request access at " : "");
 		if (a->request_url)
 			strncat(
 			    msg, a->request_url, sizeof(msg) - strlen(msg) - 1);
+		unavailable(r, msg);
+		return;
+	}
+	if (s == NULL) {
+		str_fmt(msg, sizeof(msg),
+		    "server %s is not in your registry listing", r->o->server);
 		unavailable(r, msg);
 		return;
 	}
@@ -558,10 +565,15 @@ on_catalog(void *arg, const char *why)
 		unavailable(r, why);
 		return;
 	}
-	if ((s = catalog_find(r->cat, r->o->server)) == NULL) {
+	if ((s = catalog_find(r->cat, r->o->server)) == NULL &&
+	    strchr(r->o->server, '/')) {
+		catalog_access(r->cat, r->o->server, on_access, r); /* why? */
+		return;
+	}
+	if (s == NULL) {
 		str_fmt(msg, sizeof(msg),
 		    "the registry lists no server '%s' that you may use (see "
-		    "'mcp-bridge servers')",
+		    "'mcp-bridge servers --all')",
 		    r->o->server);
 		unavailable(r, msg);
 		return;
