@@ -5,17 +5,16 @@
 //
 //   node scripts/demo.mjs [path/to/mcp-bridge]     (or env MCP_BRIDGE)
 //
-// Starts the company IdP (tests/node/test-idp.mjs, oidc-provider, approving
-// every sign-in after 1.5 s as alice) and the hosted test server
-// (tests/node/hosted-server.mjs, which accepts only JWTs from that IdP) on
-// loopback, writes a bridge config in a private HOME, signs in with
-// `mcp-bridge login` (device flow), shows `mcp-bridge status`, then starts the
-// bridge under an MCP SDK client named "demo-ide" over stdio and prints a
-// short transcript: server info, tools, a few calls, an elicitation the
-// client approves, a call reporting progress; it ends with `logout`. Exits
-// non-zero on any failure. Needs `npm ci` in tests/node first. Tokens go to
-// the keyring when a Secret Service is running (demo.sh starts one), else
-// MCP_BRIDGE_TOKEN_STORE decides.
+// Starts the local company stack on loopback: the IdP (tests/node/test-idp.mjs,
+// oidc-provider), three hosted MCP servers (tests/node/hosted-server.mjs, each
+// accepting only JWTs for its own audience) and mcp-registryd with a group
+// policy. Then alice and bob sign in (`mcp-bridge login`, device flow; the
+// demo approves their codes at the IdP), see different servers
+// (`mcp-bridge servers`), and alice's IDE ("demo-ide", the MCP SDK client)
+// runs `mcp-bridge run --server presto`: tools, calls, an elicitation the
+// client approves, progress; both log out. Exits non-zero on any failure.
+// Needs `npm ci` in tests/node first. Tokens go to the keyring when a Secret
+// Service is running (demo.sh starts one), else to the file store.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,9 +47,12 @@ deadline.unref();
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
 
-// 1. The company IdP, auto-approving sign-ins after 1.5 s.
+// 1. The company IdP (oidc-provider). Each hosted server has its own
+// token audience (RFC 8707 resource).
+const RES = (n) => `http://127.0.0.1/${n}`;
 const idp = spawn(process.execPath, [path.join(repo, 'tests', 'node', 'test-idp.mjs'), '--interval', '1',
-  '--auto-approve-ms', '1500'], { cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'ignore'] });
+  '--resources', ['presto', 'knowledge', 'airflow'].map(RES).join(',')],
+{ cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'ignore'] });
 const issuer = await new Promise((resolve, reject) => {
   let buf = '';
   idp.stdout.on('data', (d) => {
@@ -60,39 +62,88 @@ const issuer = await new Promise((resolve, reject) => {
   idp.once('exit', (code) => reject(new Error(`test IdP exited early (${code})`)));
 }).catch((e) => fail(e.message));
 
-// 2. A private HOME with the bridge config a company package would ship.
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-demo-'));
-const xdg = (d) => path.join(home, d);
-for (const d of ['config/mcp-bridge', 'state', 'run']) fs.mkdirSync(xdg(d), { recursive: true, mode: 0o700 });
-const store = process.env.MCP_BRIDGE_TOKEN_STORE ?? (process.env.DBUS_SESSION_BUS_ADDRESS ? 'keyring' : 'memory');
-fs.writeFileSync(xdg('config/mcp-bridge/config.json'), `${JSON.stringify({
-  issuer, client_id: 'mcp-bridge', token_store: store === 'memory' ? 'file' : store,
-}, null, 2)}\n`);
-const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: xdg('config'), XDG_STATE_HOME: xdg('state'),
-  XDG_RUNTIME_DIR: xdg('run'), MCP_BRIDGE_SYSTEM_CONFIG: xdg('none.json') };
-delete env.MCP_BRIDGE_TOKEN_STORE;
-delete env.MCP_BRIDGE_ACCESS_TOKEN;
-
-function cli(args) {
-  say(`$ mcp-bridge ${args.join(' ')}`);
-  const r = spawnSync(bridge, args, { env, encoding: 'utf8', timeout: 30000 });
-  for (const line of `${r.stderr}${r.stdout}`.trimEnd().split('\n')) say(`  ${line}`);
-  if (r.status !== 0) throw new Error(`mcp-bridge ${args[0]} exited ${r.status}`);
+const children = [idp];
+async function ready(cmd, args, label) {
+  const p = spawn(cmd, args, { cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(p);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    p.stdout.on('data', (d) => {
+      buf += d;
+      const m = /READY (\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    p.once('exit', (code) => reject(new Error(`${label} exited early (${code})`)));
+  });
 }
 
-// 3. The hosted server, accepting only the IdP's JWT access tokens.
-const server = spawn(process.execPath, [path.join(repo, 'tests', 'node', 'hosted-server.mjs'), '--port', '0', '--host', '127.0.0.1',
-  '--auth-issuer', issuer], { cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise((resolve, reject) => {
-  let buf = '';
-  server.stdout.on('data', (d) => {
-    buf += d;
-    const m = /^READY (\d+)$/m.exec(buf);
-    if (m) resolve(Number(m[1]));
-  });
-  server.once('exit', (code) => reject(new Error(`hosted server exited early (${code})`)));
-}).catch((e) => fail(e.message));
-const url = `http://127.0.0.1:${port}/mcp`;
+// 2. Three hosted servers (official SDK), each accepting only its own audience.
+const urls = {};
+for (const n of ['presto', 'knowledge', 'airflow']) {
+  const port = await ready(process.execPath, [path.join(repo, 'tests', 'node', 'hosted-server.mjs'), '--port', '0',
+    '--host', '127.0.0.1', '--auth-issuer', issuer, '--auth-audience', RES(n)], n).catch((e) => fail(e.message));
+  urls[n] = `http://127.0.0.1:${port}/mcp`;
+}
+
+// 3. The company registry: catalog + group policy.
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-demo-'));
+const at = (d) => path.join(home, d);
+fs.mkdirSync(at('catalog'));
+const titles = { presto: 'Presto (SQL)', knowledge: 'Knowledge (wiki search)', airflow: 'Airflow (DAG runs)' };
+for (const n of Object.keys(urls)) {
+  fs.writeFileSync(at(`catalog/${n}.json`), JSON.stringify({ name: `com.example.mcp/${n}`, title: titles[n],
+    description: `${titles[n]} for the company`, version: '1.0.0', remotes: [{ type: 'streamable-http', url: urls[n] }] }));
+}
+fs.writeFileSync(at('policy.json'), JSON.stringify({ servers: {
+  'com.example.mcp/presto': { groups: ['eng'], resource: RES('presto'), requestAccessUrl: 'https://access.example.com/presto' },
+  'com.example.mcp/knowledge': { groups: ['*'], resource: RES('knowledge') },
+  'com.example.mcp/airflow': { groups: ['finance'], resource: RES('airflow') },
+} }));
+const registryd = path.join(path.dirname(bridge), 'mcp-registryd');
+const regPort = await ready(registryd, ['--catalog', at('catalog'), '--policy', at('policy.json'), '--issuer', issuer,
+  '--audience', 'http://127.0.0.1/mcp-registry', '--log-file', at('registry-access.log')], 'mcp-registryd')
+  .catch((e) => fail(e.message));
+const registry = `http://127.0.0.1:${regPort}`;
+
+// 4. Two users, each with a private HOME and the config a company package ships.
+const store = process.env.MCP_BRIDGE_TOKEN_STORE ?? (process.env.DBUS_SESSION_BUS_ADDRESS ? 'keyring' : 'file');
+function userHome(name) {
+  const h = at(name);
+  for (const d of ['config/mcp-bridge', 'state', 'run', 'cache']) fs.mkdirSync(path.join(h, d), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(h, 'config/mcp-bridge/config.json'), `${JSON.stringify({
+    issuer, client_id: 'mcp-bridge', registry, token_store: store, profile: name }, null, 2)}\n`);
+  const e = { ...process.env, HOME: h, XDG_CONFIG_HOME: path.join(h, 'config'), XDG_STATE_HOME: path.join(h, 'state'),
+    XDG_RUNTIME_DIR: path.join(h, 'run'), XDG_CACHE_HOME: path.join(h, 'cache'), MCP_BRIDGE_SYSTEM_CONFIG: at('none.json') };
+  delete e.MCP_BRIDGE_TOKEN_STORE;
+  delete e.MCP_BRIDGE_ACCESS_TOKEN;
+  return e;
+}
+const users = { alice: userHome('alice'), bob: userHome('bob') };
+
+function show(args, who, r) {
+  for (const line of `${r.stderr}${r.stdout}`.trimEnd().split('\n')) say(`  ${line}`);
+  if (r.status !== 0) throw new Error(`mcp-bridge ${args[0]} (${who}) exited ${r.status}`);
+}
+
+function cli(who, args) {
+  say(`${who}$ mcp-bridge ${args.join(' ')}`);
+  show(args, who, spawnSync(bridge, args, { env: users[who], encoding: 'utf8', timeout: 30000 }));
+}
+
+// login waits for the user's approval: the demo approves at the IdP.
+async function login(who) {
+  say(`${who}$ mcp-bridge login --no-browser`);
+  const p = spawn(bridge, ['login', '--no-browser'], { env: users[who], stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { out += d; });
+  let code;
+  while (!(code = /code: +([A-Z]{4}-[A-Z]{4})/.exec(out))) await new Promise((r) => setTimeout(r, 50));
+  await fetch(`${issuer}/__test/approve`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user_code: code[1], account: who }) });
+  const status = await new Promise((r) => p.once('close', r));
+  show(['login'], who, { stdout: '', stderr: `${out.trimEnd()}\n  (the demo approved ${code[1]} at the IdP as ${who})`, status });
+}
 
 const text = (r) => r.content.filter((c) => c.type === 'text').map((c) => c.text).join(' ');
 
@@ -100,13 +151,16 @@ let client;
 let transport;
 let status = 0;
 try {
-  say(`config: ${xdg('config/mcp-bridge/config.json')}`);
-  cli(['config', 'show']);
-  cli(['login', '--no-browser']);
-  cli(['status']);
+  say(`registry ${registry}: presto for eng, knowledge for everyone, airflow for finance`);
+  cli('alice', ['config', 'show']);
+  await login('alice');
+  cli('alice', ['status']);
+  cli('alice', ['servers']);
+  await login('bob');
+  cli('bob', ['servers', '--all']);
   say();
-  say(`$ mcp-bridge run --url ${url}     (started by demo-ide, MCP on stdio)`);
-  transport = new StdioClientTransport({ command: bridge, args: ['run', '--url', url], env, stderr: 'pipe' });
+  say('alice$ mcp-bridge run --server presto     (started by demo-ide, MCP on stdio)');
+  transport = new StdioClientTransport({ command: bridge, args: ['run', '--server', 'presto'], env: users.alice, stderr: 'pipe' });
   let bridgeStderr = '';
   transport.stderr.on('data', (d) => { bridgeStderr += d; });
 
@@ -124,8 +178,12 @@ try {
   const info = client.getServerVersion();
   say(`connected to ${info.name} ${info.version} (via the bridge, over stdio)`);
 
-  const { tools } = await client.listTools(undefined, { timeout: 5000 });
-  say(`tools: ${tools.map((t) => t.name).join(', ')}`);
+  let tools = [];
+  for (let i = 0; i < 100 && !tools.some((t) => t.name === 'echo'); i++) {
+    ({ tools } = await client.listTools(undefined, { timeout: 5000 }));
+    if (!tools.some((t) => t.name === 'echo')) await new Promise((r) => setTimeout(r, 100));
+  }
+  say(`tools (presto, found in the registry, own token audience): ${tools.map((t) => t.name).join(', ')}`);
 
   const T = { timeout: 5000 };
   const echo = await client.callTool({ name: 'echo', arguments: { text: 'hello through the bridge' } }, undefined, T);
@@ -155,14 +213,14 @@ try {
   client = null;
   say('closed (the bridge ended the hosted session with DELETE)');
   say();
-  cli(['logout']);
+  cli('alice', ['logout']);
+  cli('bob', ['logout']);
 } catch (e) {
   process.stderr.write(`demo: FAILED: ${e.message}\n`);
   status = 1;
 } finally {
   if (client) await client.close().catch(() => {});
-  server.kill('SIGTERM');
-  idp.kill('SIGTERM');
+  for (const c of children) c.kill('SIGTERM');
   fs.rmSync(home, { recursive: true, force: true });
 }
 process.exit(status);

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Sets up, builds and runs the demo: a company IdP (oidc-provider) and a
-# hosted MCP server on loopback, a device-flow sign-in with tokens in a
-# real gnome-keyring (private D-Bus session), and a real MCP client session
-# (the official SDK) through mcp-bridge.
+# Sets up, builds and runs the demo: the company stack on loopback (an
+# IdP on oidc-provider, mcp-registryd, three hosted MCP servers), two users
+# signing in with the device flow (tokens in a real gnome-keyring, private
+# D-Bus session) and seeing different servers, and a real MCP client
+# session (the official SDK) through mcp-bridge.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
