@@ -36,7 +36,7 @@ rfc3339(int64_t t, char out[32])
 
 	if (gmtime_r(&tt, &tm) == NULL ||
 	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		strcpy(out, "1970-01-01T00:00:00Z");
+		memcpy(out, "1970-01-01T00:00:00Z", 21);
 }
 
 static void
