@@ -584,6 +584,14 @@ on_catalog(void *arg, const char *why)
 		unavailable(r, msg);
 		return;
 	}
+	if (s->sse) {
+		str_fmt(msg, sizeof(msg),
+		    "server %s only offers the deprecated HTTP+SSE transport, "
+		    "which this version cannot connect to yet",
+		    s->name);
+		unavailable(r, msg);
+		return;
+	}
 	if (s->status == REGMSG_DEPRECATED)
 		log_warn("server %s is deprecated%s%s", s->name,
 		    s->status_message ? ": " : "",
