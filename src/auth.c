@@ -712,3 +712,21 @@ auth_logout(struct auth *a, auth_done_cb *cb, void *arg)
 	a->logout_arg = arg;
 	with_lock(a, logout_locked);
 }
+
+static int
+source_bearer(void *arg, const struct secret **out, const char **why)
+{
+	return auth_bearer(arg, NULL, out, why);
+}
+
+static void
+source_rejected(void *arg, const struct secret *tok)
+{
+	auth_rejected(arg, NULL, tok);
+}
+
+void
+auth_token_source(struct auth *a, struct upstream_auth *out)
+{
+	*out = (struct upstream_auth){ source_bearer, source_rejected, a };
+}

@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "oamsg.h"
 #include "tokstore.h"
+#include "upstream.h"
 
 struct secret;
 struct tokset;
@@ -101,6 +102,12 @@ int auth_bearer(struct auth *a, const char *resource, const struct secret **out,
 /* A server answered 401 to `tok` (borrowed): refresh it once. */
 void
 auth_rejected(struct auth *a, const char *resource, const struct secret *tok);
+
+/*
+ * Fills `out` with a token source for the default audience backed by
+ * auth_bearer()/auth_rejected() (for the registry client). `a` borrowed.
+ */
+void auth_token_source(struct auth *a, struct upstream_auth *out);
 
 typedef void auth_done_cb(void *arg, int ok, const char *why);
 /*

@@ -501,18 +501,6 @@ out:
 
 /* -- servers ------------------------------------------------------------ */
 
-static int
-ua_bearer(void *arg, const struct secret **out, const char **why)
-{
-	return auth_bearer(arg, NULL, out, why);
-}
-
-static void
-ua_rejected(void *arg, const struct secret *tok)
-{
-	auth_rejected(arg, NULL, tok);
-}
-
 static const char *
 status_name(enum regmsg_status st)
 {
@@ -667,7 +655,7 @@ servers_run(struct sess *s)
 	sub = cmd_subject(s->auth);
 	cache = cmd_catalog_cache(
 	    cfg_registry(s->cfg), cfg_issuer(s->cfg), s->all ? "all" : "", sub);
-	s->ua = (struct upstream_auth){ ua_bearer, ua_rejected, s->auth };
+	auth_token_source(s->auth, &s->ua);
 	co.registry = cfg_registry(s->cfg);
 	co.cache_path = cache;
 	co.auth = &s->ua;

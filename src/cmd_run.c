@@ -493,18 +493,6 @@ start_auth(struct run *r, struct run_opts *o, struct router_auth *ra)
 
 /* -- registry mode: the server comes from the catalog ------------------ */
 
-static int
-cat_bearer(void *arg, const struct secret **out, const char **why)
-{
-	return auth_bearer(arg, NULL, out, why);
-}
-
-static void
-cat_rejected(void *arg, const struct secret *tok)
-{
-	auth_rejected(arg, NULL, tok);
-}
-
 static void
 unavailable(struct run *r, const char *why)
 {
@@ -614,8 +602,7 @@ resolve(struct run *r)
 		sub = cmd_subject(r->auth);
 		cache = cmd_catalog_cache(
 		    cfg_registry(r->o->cfg), cfg_issuer(r->o->cfg), "", sub);
-		r->ua =
-		    (struct upstream_auth){ cat_bearer, cat_rejected, r->auth };
+		auth_token_source(r->auth, &r->ua);
 		co.registry = cfg_registry(r->o->cfg);
 		co.cache_path = cache;
 		co.auth = &r->ua;

@@ -65,50 +65,11 @@ fail(char *err, size_t errsz, enum jwt_status st, const char *why)
 
 /* Base64url (RFC 4648 5), strict: no padding, canonical trailing bits. */
 
-static int
-b64url_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	return c == '_' ? 63 : -1;
-}
-
 /* Room b64_dup() allocates for n input characters. */
 static size_t
 b64_cap(size_t n)
 {
 	return n / 4 * 3 + 3;
-}
-
-static int
-b64url_decode(const char *p, size_t n, unsigned char *out, size_t *outlen)
-{
-	unsigned int acc = 0;
-	size_t o = 0;
-	int bits = 0, v;
-
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if ((v = b64url_val((unsigned char)p[i])) < 0)
-			return -1;
-		acc = ((acc << 6) | (unsigned int)v) & 0xffffu;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if ((acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	*outlen = o;
-	return 0;
 }
 
 /* New buffer of b64_cap(n) bytes holding the decoded bytes, or NULL. */
@@ -117,7 +78,7 @@ b64_dup(const char *p, size_t n, size_t *outlen)
 {
 	unsigned char *out = x_malloc(b64_cap(n));
 
-	if (b64url_decode(p, n, out, outlen) == -1) {
+	if (str_b64url_decode(p, n, out, outlen) == -1) {
 		free(out);
 		return NULL;
 	}

@@ -368,44 +368,6 @@ oamsg_form_add(struct buf *b, const char *key, const char *val)
 	return form_escape(b, val);
 }
 
-static int
-b64url_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	return c == '_' ? 63 : -1;
-}
-
-/* Decodes unpadded base64url into `out` (>= n * 3 / 4 + 1); -1 if bad. */
-static int
-b64url_decode(const char *p, size_t n, unsigned char *out, size_t *outlen)
-{
-	unsigned long acc = 0;
-	size_t i, o = 0;
-	int bits = 0, v;
-
-	if (n % 4 == 1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((v = b64url_val((unsigned char)p[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned long)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	*outlen = o;
-	return 0;
-}
-
 static char *
 dup_clean(json_t *o, const char *key)
 {
@@ -458,8 +420,9 @@ oamsg_claims_parse(
 		str_fmt(err, errsz, "not a compact JWT");
 		return -1;
 	}
-	raw = x_malloc((size_t)(d2 - d1) + 1);
-	if (b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), raw, &rawlen) == -1) {
+	raw = x_malloc((size_t)(d2 - d1) + 4);
+	if (str_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), raw, &rawlen) ==
+	    -1) {
 		str_fmt(err, errsz, "JWT payload is not base64url");
 		goto out;
 	}
@@ -469,7 +432,7 @@ oamsg_claims_parse(
 	rc = 0;
 out:
 	json_decref(o);
-	secret_wipe(raw, (size_t)(d2 - d1) + 1);
+	secret_wipe(raw, (size_t)(d2 - d1) + 4);
 	free(raw);
 	return rc;
 }

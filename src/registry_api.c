@@ -369,7 +369,8 @@ versions(struct ctx *x, const char *name, const char *version)
 {
 	long i0 = rdb_find(x->db, name);
 	size_t count = 0;
-	const char *via;
+	const char *via = NULL;
+	int ok;
 	struct buf b;
 
 	buf_init(&b, BODY_MAX);
@@ -387,7 +388,8 @@ versions(struct ctx *x, const char *name, const char *version)
 			continue;
 		if (count++ && buf_puts(&b, ","))
 			break;
-		(void)put_entry(x, &b, e, user_allowed(x, name, &via), via);
+		ok = user_allowed(x, name, &via); /* sets via first */
+		(void)put_entry(x, &b, e, ok, via);
 		if (version)
 			break;
 	}

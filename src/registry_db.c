@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "regmsg.h"
 #include "str.h"
 #include "url.h"
 #include "xmem.h"
@@ -109,23 +110,6 @@ rdb_version_cmp(const char *a, const char *b)
 }
 
 static int
-name_ok(const char *n)
-{
-	const char *slash = strchr(n, '/');
-	size_t len = strlen(n);
-
-	if (slash == NULL || slash == n || slash[1] == '\0' ||
-	    strchr(slash + 1, '/') || len < 3 || len > 200)
-		return 0;
-	for (const char *c = n; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		        (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' ||
-		        *c == '/' || (*c == '_' && c > slash)))
-			return 0;
-	return 1;
-}
-
-static int
 cmp_entries(const void *x, const void *y)
 {
 	const struct entry *a = x, *b = y;
@@ -186,7 +170,7 @@ load_entry(struct entry *e, const char *path, char *err, size_t errsz)
 	name = json_string_value(json_object_get(srv, "name"));
 	ver = str_len(srv, "version", 1, 255);
 	desc = str_len(srv, "description", 1, 100);
-	if (!json_is_object(srv) || name == NULL || !name_ok(name))
+	if (!json_is_object(srv) || name == NULL || !regmsg_name_ok(name))
 		why = "name: expected reverse-DNS with one '/'";
 	else if (ver == NULL)
 		why = "version: expected a string of 1-255 characters";

@@ -168,9 +168,8 @@ read_meta(json_t *meta, struct regmsg_server *s)
 	s->request_url = field(acc, "requestAccessUrl");
 }
 
-/* Name pattern of server.json: ^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$ */
-static int
-name_ok(const char *n)
+int
+regmsg_name_ok(const char *n)
 {
 	const char *slash = strchr(n, '/');
 	size_t len = strlen(n);
@@ -193,7 +192,7 @@ entry(json_t *e, struct regmsg_server *s, size_t i, char *err, size_t errsz)
 	const char *name = json_string_value(json_object_get(server, "name"));
 
 	memset(s, 0, sizeof(*s));
-	if (!json_is_object(server) || name == NULL || !name_ok(name)) {
+	if (!json_is_object(server) || name == NULL || !regmsg_name_ok(name)) {
 		str_fmt(err, errsz,
 		    "servers[%zu]: missing or invalid server.name", i);
 		return -1;

@@ -72,6 +72,9 @@ void regmsg_access_clear(struct regmsg_access *a);
 void
 regmsg_problem(const char *js, size_t n, long status, char *out, size_t outsz);
 
+/* 1 if `name` fits server.json's ^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$, 3-200. */
+int regmsg_name_ok(const char *name);
+
 /* The short id of a registry name: the part after the last '/'. */
 const char *regmsg_short_name(const char *name);
 

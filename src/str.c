@@ -139,3 +139,42 @@ str_pair_id(const char *a, const char *b, char out[33])
 	snprintf(out, 33, "%016llx%016llx", (unsigned long long)x,
 	    (unsigned long long)y);
 }
+
+static int
+b64url_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	return c == '_' ? 63 : -1;
+}
+
+int
+str_b64url_decode(const char *p, size_t n, unsigned char *out, size_t *outlen)
+{
+	unsigned int acc = 0;
+	size_t o = 0;
+	int bits = 0, v;
+
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if ((v = b64url_val((unsigned char)p[i])) < 0)
+			return -1;
+		acc = ((acc << 6) | (unsigned int)v) & 0xffffu;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return -1;
+	*outlen = o;
+	return 0;
+}

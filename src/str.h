@@ -32,4 +32,12 @@ int str_utf8_valid(const char *p, size_t n);
  */
 void str_pair_id(const char *a, const char *b, char out[33]);
 
+/*
+ * Decodes base64url (RFC 4648 5) strictly: no padding, no other
+ * characters, canonical trailing bits. `out` needs n / 4 * 3 + 3 bytes.
+ * 0 and *outlen, or -1.
+ */
+int
+str_b64url_decode(const char *p, size_t n, unsigned char *out, size_t *outlen);
+
 #endif
