@@ -115,7 +115,9 @@ before(async () => {
 });
 
 after(async () => {
+  const rep = reg ? sanitizerReport(reg.stderr()) : null;
   await reg?.stop();
+  assert.equal(rep, null, `sanitizer report from mcp-registryd:\n${rep}`);
   for (const h of Object.values(hosted)) await h.stop().catch(() => {});
   await idp?.stop();
 });
