@@ -85,6 +85,10 @@ seterr(char *err, size_t errsz, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
+	/* Keys and values from the file are echoed: one printable line. */
+	for (char *c = err; errsz && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 }
 
 static void

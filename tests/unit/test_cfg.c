@@ -236,3 +236,10 @@ Test(cfg, printer_origins)
 	free(buf);
 	cfg_free(&c);
 }
+
+Test(cfg, errors_stay_one_printable_line)
+{
+	expect_err("{\"tok\\n_store\": \"x\"}", "tok?_store", "unknown key");
+	expect_err("{\"servers\": [{\"name\": \"a\", \"u\\u001brl\": \"x\"}]}",
+	    "u?rl", NULL);
+}
