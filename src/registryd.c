@@ -6,6 +6,7 @@
  *                 [--listen 127.0.0.1:PORT] [--public-url URL]
  *                 [--groups-claim groups] [--leeway 30] [--threads 4]
  *                 [--log-file FILE] [--cacert FILE]
+ *   mcp-registryd --check --catalog DIR --policy FILE     (offline, for CI)
  *
  * libmicrohttpd serves registry_api; every request's bearer token is
  * verified with registry_keys (the IdP's JWKS). SIGHUP reloads catalog
@@ -41,6 +42,7 @@ struct opts {
 	const char *catalog, *policy, *issuer, *audience, *listen;
 	const char *public_url, *groups_claim, *log_file, *cacert;
 	long long leeway, threads;
+	int check; /* --check: validate catalog and policy, then exit */
 };
 
 struct server {
@@ -58,7 +60,8 @@ static const char usage[] =
     "                     [--listen 127.0.0.1:PORT] [--public-url URL]\n"
     "                     [--groups-claim NAME] [--leeway SEC] "
     "[--threads N]\n"
-    "                     [--log-file FILE] [--cacert FILE]\n";
+    "                     [--log-file FILE] [--cacert FILE]\n"
+    "       mcp-registryd --check --catalog DIR --policy FILE\n";
 
 static int
 parse_args(int argc, char **argv, struct opts *o)
@@ -69,8 +72,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "public-url", 1, NULL, 'u' },
 		{ "groups-claim", 1, NULL, 'g' }, { "leeway", 1, NULL, 'w' },
 		{ "threads", 1, NULL, 't' }, { "log-file", 1, NULL, 'f' },
-		{ "cacert", 1, NULL, 'k' }, { "help", 0, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+		{ "cacert", 1, NULL, 'k' }, { "check", 0, NULL, 'C' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	int c;
 
 	*o = (struct opts){ .listen = "127.0.0.1:0",
@@ -88,6 +91,10 @@ parse_args(int argc, char **argv, struct opts *o)
 			['f'] = &o->log_file,
 			['k'] = &o->cacert };
 
+		if (c == 'C') {
+			o->check = 1;
+			continue;
+		}
 		if (c == 'w' && str_tonum(optarg, 0, 600, &o->leeway) == 0)
 			continue;
 		if (c == 't' && str_tonum(optarg, 1, 256, &o->threads) == 0)
@@ -99,6 +106,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		fputs(usage, c == 'h' ? stdout : stderr);
 		return c == 'h' ? 1 : -1;
 	}
+	if (o->check && o->catalog && o->policy)
+		return 0;
 	if (!o->catalog || !o->policy || !o->issuer || !o->audience) {
 		fprintf(stderr,
 		    "mcp-registryd: --catalog, --policy, --issuer and "
@@ -362,6 +371,23 @@ serve_signals(struct server *s, const sigset_t *set)
 	}
 }
 
+/* --check: loads catalog and policy offline; exit 0, or 1 with why. */
+static int
+check(const struct opts *o)
+{
+	char err[512];
+	struct rdb *db = rdb_load(o->catalog, o->policy, err, sizeof(err));
+
+	if (db == NULL) {
+		fprintf(stderr, "mcp-registryd: %s\n", err);
+		return 1;
+	}
+	printf("ok: %zu server versions in %s, policy %s\n", rdb_count(db),
+	    o->catalog, o->policy);
+	rdb_unref(&db);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -373,6 +399,8 @@ main(int argc, char **argv)
 	jwipe_install();
 	if ((rc = parse_args(argc, argv, &s.o)) != 0)
 		return rc > 0 ? 0 : 2;
+	if (s.o.check)
+		return check(&s.o);
 	rc = 1;
 	s.access = stderr;
 	if (s.o.log_file && (s.access = fopen(s.o.log_file, "ae")) == NULL) {

@@ -345,3 +345,16 @@ test('bridge: a refused remote gets no token (capturing proxy); registry down se
   }
   assert.equal(sanitizerReport(r.stderr), null);
 });
+
+test('mcp-registryd --check validates catalog and policy offline', { timeout: 10000 }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const fx = path.join(REPO, 'tests', 'fixtures', 'registry');
+  const ok = spawnSync(REGISTRYD, ['--check', '--catalog', path.join(fx, 'catalog'), '--policy', path.join(fx, 'policy.json')], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /^ok: 6 server versions/);
+  const badPolicy = path.join(dir, 'bad-policy.json');
+  fs.writeFileSync(badPolicy, '{"servers": {"com.example.mcp/x": {"status": "retired"}}}');
+  const bad = spawnSync(REGISTRYD, ['--check', '--catalog', path.join(fx, 'catalog'), '--policy', badPolicy], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /policy: com\.example\.mcp\/x: status: expected active, deprecated or deleted/);
+});
