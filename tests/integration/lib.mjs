@@ -40,6 +40,11 @@ export const BRIDGE = process.env.MCP_BRIDGE
   ? path.resolve(process.env.MCP_BRIDGE)
   : path.join(REPO, 'build', 'src', 'mcp-bridge');
 
+/** mcp-registryd: env MCP_REGISTRYD, else next to the bridge binary. */
+export const REGISTRYD = process.env.MCP_REGISTRYD
+  ? path.resolve(process.env.MCP_REGISTRYD)
+  : path.join(path.dirname(BRIDGE), 'mcp-registryd');
+
 export const PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
 
 const DEBUG = !!process.env.MCP_BRIDGE_TEST_DEBUG;

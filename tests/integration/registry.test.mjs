@@ -12,11 +12,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
   startIdp, userEnv, runBridge, connectBridge, closeAndCheck, resultText, waitUntil, sleep,
-  HostedServer, tmpDir, REPO, withTimeout, sanitizerReport } from './lib.mjs';
+  HostedServer, tmpDir, REPO, withTimeout, sanitizerReport, REGISTRYD } from './lib.mjs';
 
-const REGISTRYD = process.env.MCP_REGISTRYD
-  ? path.resolve(process.env.MCP_REGISTRYD)
-  : path.join(path.dirname(process.env.MCP_BRIDGE ?? path.join(REPO, 'build/src/mcp-bridge')), 'mcp-registryd');
 const T = { timeout: 10000 };
 const RES = (n) => `http://127.0.0.1/${n}`;
 
@@ -79,6 +76,7 @@ async function startRegistry() {
       if (m) resolve(Number(m[1]));
     });
     proc.once('exit', (c) => reject(new Error(`mcp-registryd exited ${c}: ${err}`)));
+    proc.once('error', (e) => reject(new Error(`${REGISTRYD}: ${e.message}`)));
   }), 10000, 'mcp-registryd start');
   return {
     proc, port, log, base: `http://127.0.0.1:${port}`, stderr: () => err,

@@ -13,9 +13,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { startIdp, tmpDir, REPO, withTimeout, waitUntil, sleep, sanitizerReport } from './lib.mjs';
+import { startIdp, tmpDir, REPO, withTimeout, waitUntil, sleep, sanitizerReport, REGISTRYD } from './lib.mjs';
 
-const REGISTRYD = path.resolve(process.env.MCP_REGISTRYD ?? path.join(REPO, 'build/src/mcp-registryd'));
 const FIX = path.join(REPO, 'tests/fixtures/registry');
 const OFF = 'io.modelcontextprotocol.registry/official';
 
@@ -49,6 +48,7 @@ async function startRegistry(name, i, extra = []) {
       if (m) resolve(Number(m[1]));
     });
     proc.once('exit', (c) => reject(new Error(`mcp-registryd exited ${c}: ${err}`)));
+    proc.once('error', (e) => reject(new Error(`${REGISTRYD}: ${e.message}`)));
   }), 10000, 'mcp-registryd start');
   return {
     proc, port, log, base: `http://127.0.0.1:${port}`, stderr: () => err,
