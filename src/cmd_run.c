@@ -52,11 +52,13 @@ struct run {
 	struct loop *loop;
 	struct http *http;
 	struct router *router;
-	struct auth *auth;       /* company sign-in, or NULL */
-	struct run_opts *o;      /* the options */
-	struct catalog *cat;     /* registry mode: the catalog */
-	struct upstream_auth ua; /* its token source */
-	int resolving, resolved; /* registry mode: the server */
+	struct auth *auth;        /* company sign-in, or NULL */
+	struct run_opts *o;       /* the options */
+	struct catalog *cat;      /* registry mode: the catalog */
+	struct upstream_auth ua;  /* its token source */
+	int resolving, resolved;  /* registry mode: the server */
+	struct loop_timer *retry; /* registry mode: next lookup */
+	int64_t retry_ms;         /* its current backoff */
 	struct chan *chan;
 	struct loop_timer *deadline; /* shutdown deadline */
 	int stopping;                /* shutdown started */
@@ -493,12 +495,37 @@ start_auth(struct run *r, struct run_opts *o, struct router_auth *ra)
 
 /* -- registry mode: the server comes from the catalog ------------------ */
 
+/* Backoff of the registry lookup while the registry cannot be reached. */
+#define RESOLVE_RETRY_MIN_MS 2000
+#define RESOLVE_RETRY_MAX_MS (60 * 1000)
+
 static void
 unavailable(struct run *r, const char *why)
 {
 	log_error("%s", why);
 	r->resolving = 0;
 	router_unavailable(r->router, why);
+}
+
+static void
+on_retry(void *arg)
+{
+	resolve(arg);
+}
+
+/* The registry could not answer: say why, then look again later. */
+static void
+unavailable_for_now(struct run *r, const char *why)
+{
+	unavailable(r, why);
+	if (r->retry == NULL)
+		r->retry = loop_timer_new(r->loop, on_retry, r);
+	r->retry_ms = r->retry_ms == 0               ? RESOLVE_RETRY_MIN_MS
+	    : r->retry_ms * 2 > RESOLVE_RETRY_MAX_MS ? RESOLVE_RETRY_MAX_MS
+	                                             : r->retry_ms * 2;
+	log_info("asking the registry again in %lld s",
+	    (long long)(r->retry_ms / 1000));
+	loop_timer_arm(r->retry, r->retry_ms);
 }
 
 static void
@@ -514,7 +541,7 @@ on_access(void *arg, const struct regmsg_access *a, const char *why)
 		str_fmt(msg, sizeof(msg),
 		    "registry access check for %s failed: %s", r->o->server,
 		    why);
-		unavailable(r, msg);
+		unavailable_for_now(r, msg);
 		return;
 	}
 	if (!a->allowed) {
@@ -539,6 +566,8 @@ on_access(void *arg, const struct regmsg_access *a, const char *why)
 	uo.url = s->url;
 	log_info("serving %s (%s) from the registry", s->name, s->url);
 	r->resolved = 1;
+	loop_timer_del(r->retry);
+	r->retry = NULL;
 	router_attach(r->router, &uo, s->resource);
 }
 
@@ -550,7 +579,7 @@ on_catalog(void *arg, const char *why)
 	char msg[700];
 
 	if (why) {
-		unavailable(r, why);
+		unavailable_for_now(r, why);
 		return;
 	}
 	if ((s = catalog_find(r->cat, r->o->server)) == NULL &&
@@ -646,6 +675,7 @@ serve(struct run_opts *o)
 		r.rc = CMD_FAIL;
 out:
 	router_free(&r.router);
+	loop_timer_del(r.retry);
 	catalog_free(&r.cat);
 	auth_free(&r.auth);
 	chan_free(&r.chan);

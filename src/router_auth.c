@@ -573,6 +573,8 @@ router_auth_tokens(struct router *r)
 void
 ra_attached(struct router *r)
 {
+	free(r->ra->unavailable);
+	r->ra->unavailable = NULL;
 	r->ra->listed = 1; /* the IDE saw an empty list: tell it */
 	if (signed_in(r))
 		start_upstream(r);
@@ -586,6 +588,8 @@ router_unavailable(struct router *r, const char *why)
 
 	if (ra == NULL)
 		return;
+	if (ra->unavailable && strcmp(ra->unavailable, why) == 0)
+		return; /* said already (the lookup is being retried) */
 	free(ra->unavailable);
 	ra->unavailable = x_strdup(why);
 	str_fmt(text, sizeof(text), "No hosted server: %s", why);

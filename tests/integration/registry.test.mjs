@@ -62,10 +62,11 @@ function basePolicy() {
   };
 }
 
-async function startRegistry() {
+async function startRegistry(listen = 0) {
   const log = path.join(dir, 'access.log');
   const proc = spawn(REGISTRYD, ['--catalog', path.join(dir, 'catalog'), '--policy', path.join(dir, 'policy.json'),
-    '--issuer', idp.issuer, '--audience', idp.resource, '--log-file', log], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--issuer', idp.issuer, '--audience', idp.resource, '--log-file', log, '--listen', `127.0.0.1:${listen}`],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d) => { err += d; });
   const port = await withTimeout(new Promise((resolve, reject) => {
@@ -355,4 +356,24 @@ test('mcp-registryd --check validates catalog and policy offline', { timeout: 10
   const bad = spawnSync(REGISTRYD, ['--check', '--catalog', path.join(fx, 'catalog'), '--policy', badPolicy], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /policy: com\.example\.mcp\/x: status: expected active, deprecated or deleted/);
+});
+
+test('bridge: a registry that is down when the IDE starts is asked again; the tools appear when it is back', { timeout: 60000 }, async (t) => {
+  const alice = bridgeEnv('alice');
+  await loginAs(alice, 'alice');
+  const port = reg.port;
+  await reg.stop();
+  let changed = 0;
+  const { types } = await import('./lib.mjs');
+  const h = await connectBridge({
+    url: null, env: alice, args: ['--server', 'presto', '--log-level', 'info'],
+    notificationHandlers: [[types.ToolListChangedNotificationSchema, () => { changed++; }]],
+  });
+  closeAndCheck(t, h);
+  await waitUntil(() => /asking the registry again in 2 s/.test(h.stderr()), 10000, 'a retry scheduled');
+  const e = await h.client.callTool({ name: 'echo', arguments: { text: 'x' } }, undefined, T).catch((x) => x);
+  assert.match(String(e.message ?? e), /not connected: registry .*: .*(connect|refused)/i);
+  reg = await startRegistry(port);
+  await waitUntil(() => changed > 0, 20000, 'list_changed once the registry is back');
+  assert.equal(resultText(await h.client.callTool({ name: 'echo', arguments: { text: 'back' } }, undefined, T)), 'back');
 });
