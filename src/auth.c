@@ -344,6 +344,7 @@ on_refreshed(void *arg, struct oauth_result *r)
 {
 	struct auth *a = arg;
 	struct use *u = a->cur;
+	int stored;
 
 	a->op = NULL;
 	if (r->ok) {
@@ -355,15 +356,23 @@ on_refreshed(void *arg, struct oauth_result *r)
 			tokset_set_id(a->ts, r->tok.id_token);
 			r->tok.id_token = NULL;
 		}
-		tokset_set_access(a->ts, u->resource, r->tok.access, now_s(),
-		    r->tok.expires_in);
+		stored = tokset_set_access(a->ts, u->resource, r->tok.access,
+		    now_s(), r->tok.expires_in);
 		r->tok.access = NULL;
 		write_store(a); /* before the new access token is used */
 		u->want = 0;
-		secret_free(&u->bad);
 		a->retry_ms = AUTH_RETRY_MIN_MS;
-		log_info("refreshed the access token%s%s",
-		    u->resource ? " for " : "", u->resource ? u->resource : "");
+		if (stored == -1) { /* tokset_set_access checks the audience */
+			log_error("cannot keep an access token for this audience");
+			u->failed = 1;
+			str_fmt(u->why, sizeof(u->why),
+			    "the access token's audience cannot be stored");
+		} else {
+			secret_free(&u->bad);
+			log_info("refreshed the access token%s%s",
+			    u->resource ? " for " : "",
+			    u->resource ? u->resource : "");
+		}
 		cycle_end(a);
 		return;
 	}
@@ -584,7 +593,8 @@ on_device_done(void *arg, struct oauth_result *r)
 	a->ts = tokset_new();
 	tokset_set_refresh(a->ts, r->tok.refresh);
 	tokset_set_id(a->ts, r->tok.id_token);
-	tokset_set_access(
+	/* The default audience (NULL) is always accepted: cannot fail. */
+	(void)tokset_set_access(
 	    a->ts, NULL, r->tok.access, now_s(), r->tok.expires_in);
 	r->tok.refresh = r->tok.id_token = r->tok.access = NULL;
 	loop_timer_stop(a->refresh);

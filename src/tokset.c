@@ -110,12 +110,24 @@ put_access(struct tokset *t, const char *resource, struct secret *at,
 	return 0;
 }
 
+/* An audience is a URL: non-empty, bounded, UTF-8 without NUL. */
+static int
+resource_ok(const char *res, size_t len)
+{
+	return len > 0 && len <= RESOURCE_MAX && strlen(res) == len &&
+	    str_utf8_valid(res, len);
+}
+
 int
 tokset_set_access(struct tokset *t, const char *resource, struct secret *at,
     int64_t now, int64_t expires_in)
 {
 	int64_t life = expires_in > 0 ? expires_in : TOKSET_DEFAULT_LIFETIME_S;
 
+	if (resource && !resource_ok(resource, strlen(resource))) {
+		secret_free(&at);
+		return -1;
+	}
 	return put_access(t, resource, at, now + life, life);
 }
 
@@ -259,12 +271,10 @@ parse_access(struct tokset *t, json_t *e)
 
 	if (!json_is_object(e) || !(json_is_null(res) || json_is_string(res)) ||
 	    !json_is_integer(exp) || !json_is_integer(life) ||
-	    json_integer_value(life) <= 0)
+	    json_integer_value(life) <= 0 || json_integer_value(exp) < 0)
 		return -1;
 	if (json_is_string(res) &&
-	    (json_string_length(res) == 0 ||
-	        json_string_length(res) > RESOURCE_MAX ||
-	        strlen(json_string_value(res)) != json_string_length(res)))
+	    !resource_ok(json_string_value(res), json_string_length(res)))
 		return -1;
 	tok = opt_secret(json_object_get(e, "token"), &bad);
 	if (tok == NULL)

@@ -45,7 +45,8 @@ void tokset_set_id(struct tokset *t, struct secret *s);
 /*
  * Sets the access token of `resource` (NULL = default audience; copied),
  * received at `now` (unix seconds) with `expires_in` (<= 0: unknown).
- * Steals `at`. 0, or -1 (and `at` freed) when TOKSET_MAX_ACCESS is hit.
+ * Steals `at`. 0, or -1 (and `at` freed) when TOKSET_MAX_ACCESS is hit or
+ * `resource` is empty, longer than 2048 bytes or not UTF-8.
  */
 int tokset_set_access(struct tokset *t, const char *resource, struct secret *at,
     int64_t now, int64_t expires_in);

@@ -142,6 +142,87 @@ Test(qr, round_trip_matches_encoder)
 	free(out);
 }
 
+/* Printed modules equal libqrencode's for `text` (quiet zone light). */
+static void
+matches_encoder(const char *text)
+{
+	int rc, side;
+	char *out = render(text, &rc);
+	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	unsigned char *m;
+
+	cr_assert_eq(rc, 0, "%s", text);
+	cr_assert_not_null(q);
+	cr_assert_eq(qr_width(text), q->width);
+	side = q->width + 2 * QUIET;
+	m = decode(out, side);
+	for (int y = 0; y < side; y++)
+		for (int x = 0; x < side; x++) {
+			int qx = x - QUIET, qy = y - QUIET, want = 0;
+
+			if (qx >= 0 && qy >= 0 && qx < q->width &&
+			    qy < q->width)
+				want = q->data[qy * q->width + qx] & 1;
+			cr_assert_eq(m[y * side + x], want,
+			    "%s: module (%d, %d)", text, x, y);
+		}
+	QRcode_free(q);
+	free(m);
+	free(out);
+}
+
+Test(qr, typical_urls_are_small_odd_versions)
+{
+	static const char *urls[] = {
+		"https://idp.example/device",
+		URL,
+		"https://login.example.com/activate?user_code=ABCD-EFGH",
+		"https://auth.corp.example.com/realms/engineering/device?"
+		"user_code=WDJB-MJHT",
+		"http://127.0.0.1:8080/device?user_code=X",
+	};
+
+	for (size_t i = 0; i < sizeof(urls) / sizeof(*urls); i++) {
+		int w = qr_width(urls[i]);
+
+		cr_expect(w >= 21 && w <= 41 && w % 2 == 1 && (w - 17) % 4 == 0,
+		    "%s: width %d", urls[i], w);
+		matches_encoder(urls[i]);
+	}
+}
+
+Test(qr, odd_heights_and_larger_versions)
+{
+	char text[401];
+
+	/* Versions 1 to about 12: every odd side (w + 4 is always odd, so
+	 * the last line carries one module row over a light half). */
+	for (size_t n = 1; n <= 400; n += 57) {
+		memset(text, 'A' + (int)(n % 26), n);
+		text[n] = '\0';
+		matches_encoder(text);
+	}
+	/* Non-ASCII bytes are encoded as they are (8-bit mode). */
+	matches_encoder("https://idp.example/d?n=\xc3\xa9\xe2\x82\xac");
+}
+
+Test(qr, width_grows_with_text)
+{
+	int prev = 0;
+	char text[1001];
+
+	for (size_t n = 1; n <= 1000; n += 111) {
+		int w;
+
+		memset(text, 'x', n);
+		text[n] = '\0';
+		w = qr_width(text);
+		cr_assert_geq(w, prev, "%zu bytes: %d < %d", n, w, prev);
+		cr_assert_eq((w - 17) % 4, 0, "width %d", w);
+		prev = w;
+	}
+}
+
 Test(qr, too_long_prints_nothing)
 {
 	char *text = malloc(5001);
