@@ -363,7 +363,8 @@ on_refreshed(void *arg, struct oauth_result *r)
 		u->want = 0;
 		a->retry_ms = AUTH_RETRY_MIN_MS;
 		if (stored == -1) { /* tokset_set_access checks the audience */
-			log_error("cannot keep an access token for this audience");
+			log_error(
+			    "cannot keep an access token for this audience");
 			u->failed = 1;
 			str_fmt(u->why, sizeof(u->why),
 			    "the access token's audience cannot be stored");

@@ -58,8 +58,7 @@ is_blank(const char *p, size_t n)
 
 /* Hands one line (terminator removed up to its '\r') to the callback. */
 static void
-deliver(struct frame *f, const char *line, size_t len, frame_cb *cb,
-    void *arg)
+deliver(struct frame *f, const char *line, size_t len, frame_cb *cb, void *arg)
 {
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -142,8 +141,7 @@ complete(struct frame *f, const char *p, size_t n, frame_cb *cb, void *arg)
 }
 
 void
-frame_feed(struct frame *f, const char *data, size_t n, frame_cb *cb,
-    void *arg)
+frame_feed(struct frame *f, const char *data, size_t n, frame_cb *cb, void *arg)
 {
 	const char *p, *end, *nl;
 

@@ -38,7 +38,7 @@ struct sse {
 	int broken;         /* a cap was exceeded; sse_reset() needed */
 };
 
-static const char utf8_bom[3] = {'\xef', '\xbb', '\xbf'};
+static const char utf8_bom[3] = { '\xef', '\xbb', '\xbf' };
 
 struct sse *
 sse_new(size_t max_event)
@@ -142,7 +142,8 @@ set_retry(struct sse *p, const char *v, size_t n)
 		if (v[i] < '0' || v[i] > '9')
 			return;
 	for (size_t i = 0; i < n; i++)
-		ms = ms > (LONG_MAX - 9) / 10 ? LONG_MAX : ms * 10 + (v[i] - '0');
+		ms = ms > (LONG_MAX - 9) / 10 ? LONG_MAX
+		                              : ms * 10 + (v[i] - '0');
 	p->retry = ms;
 }
 

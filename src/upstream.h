@@ -53,10 +53,10 @@ struct upstream_auth {
 };
 
 struct upstream_opts {
-	const char *url;               /* endpoint; borrowed */
-	const struct hdrlist *headers; /* extra headers; borrowed */
-	int64_t request_idle_ms;       /* 0 = no idle timeout */
-	int64_t request_max_ms;        /* hard limit per request, 0 = none */
+	const char *url;                  /* endpoint; borrowed */
+	const struct hdrlist *headers;    /* extra headers; borrowed */
+	int64_t request_idle_ms;          /* 0 = no idle timeout */
+	int64_t request_max_ms;           /* hard limit per request, 0 = none */
 	const struct upstream_auth *auth; /* borrowed; NULL = none */
 };
 

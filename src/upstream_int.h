@@ -60,31 +60,31 @@ struct post {
 };
 
 struct upstream {
-	struct loop *loop;             /* the process loop */
-	struct http *http;             /* shared libcurl client */
-	char *url;                     /* endpoint */
-	const struct hdrlist *headers; /* user headers, borrowed */
+	struct loop *loop;                /* the process loop */
+	struct http *http;                /* shared libcurl client */
+	char *url;                        /* endpoint */
+	const struct hdrlist *headers;    /* user headers, borrowed */
 	const struct upstream_auth *auth; /* token source, or NULL */
-	int64_t idle_ms, max_ms;       /* request timeouts */
-	struct upstream_cbs cbs;       /* owner's callbacks */
-	void *arg;                     /* passed to them */
-	struct rpc *rpc;               /* parser for incoming messages */
-	struct idmap *pending;         /* id -> post awaiting its response */
-	struct post *posts;            /* every live post */
-	int64_t next_id;               /* last id handed out */
-	char *session;                 /* Mcp-Session-Id, or NULL */
-	char version[32];              /* negotiated revision, or "" */
-	char *init_body;               /* the IDE's initialize request */
-	size_t init_len;               /* its length */
-	int reiniting;                 /* a re-initialization is running */
-	int initializing;              /* the IDE's initialize is in flight */
-	struct post *tail;             /* last of u->posts (FIFO order) */
-	struct post *get;              /* the standalone GET stream */
-	int get_failures;              /* consecutive GET failures */
-	int closing;                   /* upstream_close() called */
-	struct http_req *del;          /* the DELETE */
-	struct loop_timer *closed;     /* reports on_closed from the loop */
-	struct loop_timer *reaper;     /* frees retired posts */
+	int64_t idle_ms, max_ms;          /* request timeouts */
+	struct upstream_cbs cbs;          /* owner's callbacks */
+	void *arg;                        /* passed to them */
+	struct rpc *rpc;                  /* parser for incoming messages */
+	struct idmap *pending;            /* id -> post awaiting its response */
+	struct post *posts;               /* every live post */
+	int64_t next_id;                  /* last id handed out */
+	char *session;                    /* Mcp-Session-Id, or NULL */
+	char version[32];                 /* negotiated revision, or "" */
+	char *init_body;                  /* the IDE's initialize request */
+	size_t init_len;                  /* its length */
+	int reiniting;                    /* a re-initialization is running */
+	int initializing;          /* the IDE's initialize is in flight */
+	struct post *tail;         /* last of u->posts (FIFO order) */
+	struct post *get;          /* the standalone GET stream */
+	int get_failures;          /* consecutive GET failures */
+	int closing;               /* upstream_close() called */
+	struct http_req *del;      /* the DELETE */
+	struct loop_timer *closed; /* reports on_closed from the loop */
+	struct loop_timer *reaper; /* frees retired posts */
 };
 
 /* upstream.c: posts and transfers. */

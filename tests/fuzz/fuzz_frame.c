@@ -42,8 +42,8 @@ feed(const uint8_t *d, size_t n, size_t chunk, struct seen *s)
 	struct frame *f = frame_new(64);
 
 	for (size_t i = 0; i < n; i += chunk)
-		frame_feed(f, (const char *)d + i, n - i < chunk ? n - i : chunk,
-		    on_line, s);
+		frame_feed(f, (const char *)d + i,
+		    n - i < chunk ? n - i : chunk, on_line, s);
 	frame_finish(f, on_line, s);
 	frame_free(&f);
 }

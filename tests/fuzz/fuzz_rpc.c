@@ -37,9 +37,9 @@ poke(struct rpc *p, const char *js, size_t len, int ok)
 	}
 	/* An error reply to it parses back as a response. */
 	if (rpc_error_reply(&out, id.type != RPC_T_NONE ? js + id.off : NULL,
-	    id.len, RPC_INVALID_REQUEST, "fuzz \"\\\n") == 0 &&
+	        id.len, RPC_INVALID_REQUEST, "fuzz \"\\\n") == 0 &&
 	    (rpc_parse(back, buf_data(&out), buf_len(&out)) != 0 ||
-	    rpc_kind(back) != RPC_RESPONSE))
+	        rpc_kind(back) != RPC_RESPONSE))
 		__builtin_trap();
 	buf_finish(&out);
 }

@@ -38,8 +38,8 @@ parse(const uint8_t *d, size_t n, size_t chunk, struct buf *log)
 	for (size_t i = 0; i < n && rc == 0; i += chunk)
 		rc = sse_feed(p, (const char *)d + i,
 		    n - i < chunk ? n - i : chunk, on_event, log);
-	(void)!buf_printf(log, "rc=%d id=%s retry=%ld", rc, sse_last_id(p),
-	    sse_retry_ms(p));
+	(void)!buf_printf(
+	    log, "rc=%d id=%s retry=%ld", rc, sse_last_id(p), sse_retry_ms(p));
 	sse_reset(p);
 	sse_free(&p);
 }

@@ -23,7 +23,7 @@ struct fx {
 	struct loop *loop;
 	struct chan *chan;
 	int in[2], out[2];
-	struct buf lines;  /* "OK:line|", "NUL:n|", "LONG:n|" */
+	struct buf lines; /* "OK:line|", "NUL:n|", "LONG:n|" */
 	int nlines;
 	int eofs;
 	int cong_on, cong_off, cong_last;
@@ -32,7 +32,7 @@ struct fx {
 	const char *stop_on_line; /* loop_stop() when this line arrives */
 	int stop_on_eof;
 	int stop_on_dead;
-	int stop_on_cong;         /* 1 or 0: stop on that congestion event */
+	int stop_on_cong; /* 1 or 0: stop on that congestion event */
 	struct loop_timer *guard;
 	int timed_out;
 };
@@ -105,7 +105,10 @@ on_dead(void *arg, const char *why)
 }
 
 static const struct chan_cbs cbs = {
-	on_line, on_eof, on_congestion, on_dead,
+	on_line,
+	on_eof,
+	on_congestion,
+	on_dead,
 };
 
 static void
@@ -161,8 +164,8 @@ run_for(int64_t ms)
 {
 	loop_timer_arm(F.guard, ms);
 	cr_assert_eq(loop_run(F.loop), 0);
-	cr_assert_eq(F.timed_out, 0, "the loop did not stop in %lld ms",
-	    (long long)ms);
+	cr_assert_eq(
+	    F.timed_out, 0, "the loop did not stop in %lld ms", (long long)ms);
 	loop_timer_stop(F.guard);
 }
 
@@ -203,7 +206,7 @@ take_out(struct buf *b)
 Test(chan, lines_arrive)
 {
 	static const char in[] = "a\n{\"x\":1}\r\n\r\n  \n{\"y\":\"a b\"}\n"
-	    "last";
+	                         "last";
 
 	put_in(in, sizeof(in) - 1);
 	close_fd(&F.in[1]);
@@ -238,16 +241,16 @@ write_rest(void *arg)
 
 Test(chan, line_split_across_writes)
 {
-	struct loop_timer *t = loop_timer_new(F.loop, write_rest,
-	    (void *)"lo\", \"n\":2}\r\nnext\n");
+	struct loop_timer *t = loop_timer_new(
+	    F.loop, write_rest, (void *)"lo\", \"n\":2}\r\nnext\n");
 
 	put_in("{\"hel", 5);
 	/* The first part is read (and held) before the rest is written. */
 	loop_timer_arm(t, 30);
 	F.stop_on_line = "next";
 	run_for(2000);
-	cr_expect_str_eq(buf_data(&F.lines),
-	    "OK:{\"hello\", \"n\":2}|OK:next|");
+	cr_expect_str_eq(
+	    buf_data(&F.lines), "OK:{\"hello\", \"n\":2}|OK:next|");
 	cr_expect_eq(F.eofs, 0);
 }
 
@@ -350,14 +353,15 @@ Test(chan, send_writes_line)
 
 Test(chan, pretty_json_becomes_one_line)
 {
-	static const char pretty[] = "{\n  \"jsonrpc\": \"2.0\",\r\n"
+	static const char pretty[] =
+	    "{\n  \"jsonrpc\": \"2.0\",\r\n"
 	    "  \"id\": 1,\n  \"result\": {\n    \"text\": \"a b\\n c\",\n"
 	    "    \"list\": [ 1, 2 ]\n  }\n}\n";
 	static const char want[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":"
-	    "{\"text\":\"a b\\n c\",\"list\":[1,2]}}\n";
+	                           "{\"text\":\"a b\\n c\",\"list\":[1,2]}}\n";
 	static const char tail_cr[] = "{\"a\":\"x\"}\r";
 	static const char esc[] = "{ \"k\" :\r\n \"a \\\" b\",\n\t\"v\": "
-	    "[ \"\\\\\" ] }";
+	                          "[ \"\\\\\" ] }";
 	struct buf out;
 
 	buf_init(&out, 1u << 20);
@@ -369,7 +373,8 @@ Test(chan, pretty_json_becomes_one_line)
 	/* Strings are kept verbatim, even their escaped quotes. */
 	cr_assert_eq(chan_send(F.chan, esc, sizeof(esc) - 1), 0);
 	take_out(&out);
-	cr_expect_str_eq(buf_data(&out), "{\"a\":\"x\"}\n"
+	cr_expect_str_eq(buf_data(&out),
+	    "{\"a\":\"x\"}\n"
 	    "{\"k\":\"a \\\" b\",\"v\":[\"\\\\\"]}\n");
 	buf_finish(&out);
 }
@@ -399,8 +404,7 @@ on_out_readable(void *arg, int fd, int events)
 {
 	static char chunk[1 << 18];
 	struct reader *r = arg;
-	size_t cap = r->max_read < sizeof(chunk) ? r->max_read :
-	    sizeof(chunk);
+	size_t cap = r->max_read < sizeof(chunk) ? r->max_read : sizeof(chunk);
 	ssize_t n = read(fd, chunk, cap);
 
 	if (n <= 0)
@@ -418,7 +422,7 @@ Test(chan, congestion_and_drain)
 	const size_t size = 1u << 20;
 	char *m = malloc(size);
 	struct buf want;
-	struct reader rd = {0};
+	struct reader rd = { 0 };
 	struct loop_watch *w;
 	int k = 0;
 
@@ -426,8 +430,8 @@ Test(chan, congestion_and_drain)
 	buf_init(&want, 256u << 20);
 	/* Nobody reads: the pipe fills, then the queue. */
 	while (chan_queued(F.chan) <= BOUNDS_STDOUT_HIGH) {
-		cr_expect_eq(F.cong_on, 0, "raised at %zu bytes",
-		    chan_queued(F.chan));
+		cr_expect_eq(
+		    F.cong_on, 0, "raised at %zu bytes", chan_queued(F.chan));
 		make_msg(m, size, k);
 		cr_assert_eq(chan_send(F.chan, m, size), 0, "message %d", k);
 		cr_assert_eq(buf_append(&want, m, size), 0);
@@ -527,8 +531,8 @@ Test(chan, queue_cap_drops_message)
 	} while (rc == 0);
 	cr_expect_eq(rc, -1);
 	cr_expect_gt(chan_queued(F.chan), BOUNDS_STDOUT_HIGH);
-	cr_expect_leq(chan_queued(F.chan), BOUNDS_STDOUT_HIGH +
-	    2 * (size_t)BOUNDS_MAX_LINE);
+	cr_expect_leq(chan_queued(F.chan),
+	    BOUNDS_STDOUT_HIGH + 2 * (size_t)BOUNDS_MAX_LINE);
 	/* Not a dead stdout: a small message still fits. */
 	cr_expect_eq(F.deads, 0);
 	cr_expect_eq(chan_send(F.chan, "x", 1), 0);

@@ -98,38 +98,37 @@ struct fcase {
 
 /* Lines are capped at 8 bytes in these cases. */
 static const struct fcase cases[] = {
-	{"", 0, ""},
-	{L("a\n"), "OK:a|"},
-	{L("a\r\nb\n"), "OK:a|OK:b|"},
-	{L("\n\n\r\n \t \r\n\t\n"), ""},
-	{L("\n\n\nx\n\n"), "OK:x|"},
-	{L("abc"), "OK:abc|"},
-	{L("abc\r"), "OK:abc|"},
-	{L("  \t "), ""},
-	{L(" x \n"), "OK: x |"},
-	{L("a\rb\n"), "OK:a\\rb|"},
-	{L("abc\r\r\n"), "OK:abc\\r|"},
-	{L("12345678\n"), "OK:12345678|"},
-	{L("12345678\r\n"), "OK:12345678|"},
-	{L("12345678\r"), "OK:12345678|"},
-	{L("123456789\nok\n"), "LONG:9|OK:ok|"},
-	{L("123456789\r\nok\r\n"), "LONG:9|OK:ok|"},
-	{L("12345678x\r\nok"), "LONG:9|OK:ok|"},
-	{L("123456789"), "LONG:9|"},
-	{L("123456789\r"), "LONG:9|"},
-	{L("0123456789abcdefghijklmnopqrstuvwxyz\nok\n"),
-	    "LONG:36|OK:ok|"},
-	{L("0123456789abcdefghijklmnopqrstuvwxyz\r\n\r\nok\n"),
-	    "LONG:36|OK:ok|"},
-	{L("a\nxxxxxxxxxxxxxxxxxxxx\nyyyyyyyyyyyy\nb\n"),
-	    "OK:a|LONG:20|LONG:12|OK:b|"},
-	{L("                    \n"), "LONG:20|"},
-	{L("a\0b\n"), "NUL:a\\0b|"},
-	{L("\0\n"), "NUL:\\0|"},
-	{L("a\0b"), "NUL:a\\0b|"},
-	{L("a\0b\r\nc\n"), "NUL:a\\0b|OK:c|"},
-	{L("x\0xxxxxxxxxx\nc\n"), "LONG:12|OK:c|"},
-	{L("{\"a\":1}\n{\"b\":2}"), "OK:{\"a\":1}|OK:{\"b\":2}|"},
+	{ "", 0, "" },
+	{ L("a\n"), "OK:a|" },
+	{ L("a\r\nb\n"), "OK:a|OK:b|" },
+	{ L("\n\n\r\n \t \r\n\t\n"), "" },
+	{ L("\n\n\nx\n\n"), "OK:x|" },
+	{ L("abc"), "OK:abc|" },
+	{ L("abc\r"), "OK:abc|" },
+	{ L("  \t "), "" },
+	{ L(" x \n"), "OK: x |" },
+	{ L("a\rb\n"), "OK:a\\rb|" },
+	{ L("abc\r\r\n"), "OK:abc\\r|" },
+	{ L("12345678\n"), "OK:12345678|" },
+	{ L("12345678\r\n"), "OK:12345678|" },
+	{ L("12345678\r"), "OK:12345678|" },
+	{ L("123456789\nok\n"), "LONG:9|OK:ok|" },
+	{ L("123456789\r\nok\r\n"), "LONG:9|OK:ok|" },
+	{ L("12345678x\r\nok"), "LONG:9|OK:ok|" },
+	{ L("123456789"), "LONG:9|" },
+	{ L("123456789\r"), "LONG:9|" },
+	{ L("0123456789abcdefghijklmnopqrstuvwxyz\nok\n"), "LONG:36|OK:ok|" },
+	{ L("0123456789abcdefghijklmnopqrstuvwxyz\r\n\r\nok\n"),
+	    "LONG:36|OK:ok|" },
+	{ L("a\nxxxxxxxxxxxxxxxxxxxx\nyyyyyyyyyyyy\nb\n"),
+	    "OK:a|LONG:20|LONG:12|OK:b|" },
+	{ L("                    \n"), "LONG:20|" },
+	{ L("a\0b\n"), "NUL:a\\0b|" },
+	{ L("\0\n"), "NUL:\\0|" },
+	{ L("a\0b"), "NUL:a\\0b|" },
+	{ L("a\0b\r\nc\n"), "NUL:a\\0b|OK:c|" },
+	{ L("x\0xxxxxxxxxx\nc\n"), "LONG:12|OK:c|" },
+	{ L("{\"a\":1}\n{\"b\":2}"), "OK:{\"a\":1}|OK:{\"b\":2}|" },
 };
 
 static size_t
@@ -166,8 +165,8 @@ Test(frame, table_every_chunk_size)
 		for (size_t c = 1; c <= n; c++) {
 			char *got = run_chunked(8, cases[i].in, n, c);
 
-			cr_expect_str_eq(got, cases[i].want,
-			    "case %zu, chunk %zu", i, c);
+			cr_expect_str_eq(
+			    got, cases[i].want, "case %zu, chunk %zu", i, c);
 			free(got);
 		}
 	}
@@ -181,8 +180,8 @@ Test(frame, table_every_split)
 		for (size_t at = 0; at <= n; at++) {
 			char *got = run_split(8, cases[i].in, n, at);
 
-			cr_expect_str_eq(got, cases[i].want,
-			    "case %zu, split %zu", i, at);
+			cr_expect_str_eq(
+			    got, cases[i].want, "case %zu, split %zu", i, at);
 			free(got);
 		}
 	}
@@ -204,8 +203,8 @@ Test(frame, complete_lines_are_not_copied)
 	frame_feed(f, ":3}\n", 4, on_line, &r);
 	cr_assert_eq(r.calls, 3);
 	cr_assert_eq(frame_pending(f), 0);
-	cr_assert_str_eq(buf_data(&r.out),
-	    "OK:{\"a\":1}|OK:{\"b\":2}|OK:{\"c\":3}|");
+	cr_assert_str_eq(
+	    buf_data(&r.out), "OK:{\"a\":1}|OK:{\"b\":2}|OK:{\"c\":3}|");
 	frame_free(&f);
 	buf_finish(&r.out);
 }
@@ -345,26 +344,26 @@ struct ccase {
 };
 
 static const struct ccase compact_cases[] = {
-	{"", ""},
-	{"  \r\n\t ", ""},
-	{"{}", "{}"},
-	{"{\n  \"a\" : 1 ,\r\n  \"b\" : [ 1 , 2 ]\n}\n",
-	    "{\"a\":1,\"b\":[1,2]}"},
-	{"{\"a b\" : \"c\\td  e\"}", "{\"a b\":\"c\\td  e\"}"},
-	{"[ \"a\\\" b\" , 1 ]", "[\"a\\\" b\",1]"},
-	{"[ \"a\\\\\" , \" x \" ]", "[\"a\\\\\",\" x \"]"},
-	{"[\"\\\\\\\" \" , 2]", "[\"\\\\\\\" \",2]"},
-	{"[ \"\" , \"\" ]", "[\"\",\"\"]"},
-	{"\"unterminated  str", "\"unterminated  str"},
-	{"\"ends in backslash \\", "\"ends in backslash \\"},
-	{"[1, \"a\"]  \"b c\" ", "[1,\"a\"]\"b c\""},
-	{"{ \"k\" :\n\t\"v\\n\" }", "{\"k\":\"v\\n\"}"},
+	{ "", "" },
+	{ "  \r\n\t ", "" },
+	{ "{}", "{}" },
+	{ "{\n  \"a\" : 1 ,\r\n  \"b\" : [ 1 , 2 ]\n}\n",
+	    "{\"a\":1,\"b\":[1,2]}" },
+	{ "{\"a b\" : \"c\\td  e\"}", "{\"a b\":\"c\\td  e\"}" },
+	{ "[ \"a\\\" b\" , 1 ]", "[\"a\\\" b\",1]" },
+	{ "[ \"a\\\\\" , \" x \" ]", "[\"a\\\\\",\" x \"]" },
+	{ "[\"\\\\\\\" \" , 2]", "[\"\\\\\\\" \",2]" },
+	{ "[ \"\" , \"\" ]", "[\"\",\"\"]" },
+	{ "\"unterminated  str", "\"unterminated  str" },
+	{ "\"ends in backslash \\", "\"ends in backslash \\" },
+	{ "[1, \"a\"]  \"b c\" ", "[1,\"a\"]\"b c\"" },
+	{ "{ \"k\" :\n\t\"v\\n\" }", "{\"k\":\"v\\n\"}" },
 };
 
 Test(frame, compact_table)
 {
 	for (size_t i = 0; i < sizeof(compact_cases) / sizeof(*compact_cases);
-	    i++) {
+	     i++) {
 		const char *in = compact_cases[i].in;
 		size_t n = strlen(in), k;
 		char *out = malloc(n + 1);

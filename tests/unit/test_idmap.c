@@ -75,10 +75,24 @@ Test(idmap, duplicate_and_null_refused)
 Test(idmap, negative_and_huge_keys)
 {
 	static const int64_t keys[] = {
-		0, -1, 1, INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1,
-		(int64_t)1 << 32, -((int64_t)1 << 32), (int64_t)1 << 62,
-		INT32_MAX, INT32_MIN, (int64_t)INT32_MAX + 1,
-		0x7fffffff00000000, -0x7fffffff00000000, 64, 128, 1 << 17,
+		0,
+		-1,
+		1,
+		INT64_MAX,
+		INT64_MIN,
+		INT64_MAX - 1,
+		INT64_MIN + 1,
+		(int64_t)1 << 32,
+		-((int64_t)1 << 32),
+		(int64_t)1 << 62,
+		INT32_MAX,
+		INT32_MIN,
+		(int64_t)INT32_MAX + 1,
+		0x7fffffff00000000,
+		-0x7fffffff00000000,
+		64,
+		128,
+		1 << 17,
 		(int64_t)1 << 47,
 	};
 	size_t nk = sizeof(keys) / sizeof(*keys);
@@ -131,8 +145,8 @@ Test(idmap, growth_past_thousands)
 		/* Lookups work at every size the table passes through. */
 		if ((i & (i + 1)) == 0)
 			for (int64_t j = 0; j <= i; j++)
-				cr_assert_eq(idmap_get(m, j * 7 - 1000),
-				    V(j + 1));
+				cr_assert_eq(
+				    idmap_get(m, j * 7 - 1000), V(j + 1));
 	}
 	for (int64_t i = 0; i < n; i++)
 		cr_assert_eq(idmap_get(m, i * 7 - 1000), V(i + 1));
@@ -177,9 +191,9 @@ cmp_key(const void *a, const void *b)
 static size_t
 ref_find(const struct ref *r, int64_t k)
 {
-	struct ref_ix want = {k, 0};
-	const struct ref_ix *p = bsearch(&want, r->sorted, REF_KEYS,
-	    sizeof(*r->sorted), cmp_key);
+	struct ref_ix want = { k, 0 };
+	const struct ref_ix *p =
+	    bsearch(&want, r->sorted, REF_KEYS, sizeof(*r->sorted), cmp_key);
 
 	return p == NULL ? REF_KEYS : p->i;
 }
@@ -215,8 +229,8 @@ check_same(const struct idmap *m, const struct ref *r)
 		cr_assert_lt(i, REF_KEYS, "unknown key %lld", (long long)k);
 		cr_assert_eq(v, r->val[i]);
 		cr_assert_not_null(v);
-		cr_assert_eq(seen[i], 0, "key %lld visited twice",
-		    (long long)k);
+		cr_assert_eq(
+		    seen[i], 0, "key %lld visited twice", (long long)k);
 		seen[i] = 1;
 		visits++;
 	}
@@ -239,8 +253,8 @@ random_ops(uint64_t seed, int ops, int64_t (*keygen)(size_t i))
 	}
 	qsort(r.sorted, REF_KEYS, sizeof(*r.sorted), cmp_key);
 	for (size_t i = 1; i < REF_KEYS; i++)
-		cr_assert_neq(r.sorted[i - 1].key, r.sorted[i].key,
-		    "distinct keys");
+		cr_assert_neq(
+		    r.sorted[i - 1].key, r.sorted[i].key, "distinct keys");
 	for (int op = 0; op < ops; op++) {
 		size_t i = rng() % REF_KEYS;
 		int64_t k = r.key[i];
@@ -339,8 +353,8 @@ Test(idmap, next_visits_each_once)
 		int64_t i = (k + 77) / 1000003;
 
 		cr_assert_eq((k + 77) % 1000003, 0);
-		cr_assert(i >= 0 && i < 3000 && i % 2 == 1, "key %lld",
-		    (long long)k);
+		cr_assert(
+		    i >= 0 && i < 3000 && i % 2 == 1, "key %lld", (long long)k);
 		cr_assert_eq(v, V(i + 1));
 		cr_assert_eq(seen[i], 0);
 		seen[i] = 1;

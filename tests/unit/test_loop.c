@@ -88,8 +88,8 @@ struct named {
 	int stop;                /* loop_stop() when called */
 	struct loop_timer *self; /* for callbacks that act on themselves */
 	struct loop_timer *other;
-	int rearm;               /* times left to re-arm itself */
-	int64_t at;              /* loop_now_ms() of the last call */
+	int rearm;  /* times left to re-arm itself */
+	int64_t at; /* loop_now_ms() of the last call */
 };
 
 static void
@@ -114,8 +114,9 @@ TestSuite(loop, .init = setup, .fini = teardown, .timeout = 10);
 
 Test(loop, timers_fire_in_due_order)
 {
-	struct named a = {.name = "a"}, b = {.name = "b"}, c = {.name = "c"};
-	struct named d = {.name = "d", .stop = 1};
+	struct named a = { .name = "a" }, b = { .name = "b" },
+	             c = { .name = "c" };
+	struct named d = { .name = "d", .stop = 1 };
 
 	/*
 	 * Armed in an order unlike their due order. (Timers that are all
@@ -139,7 +140,7 @@ Test(loop, timers_fire_in_due_order)
 
 Test(loop, nearest_timer_wakes_the_poll)
 {
-	struct named a = {.name = "a", .stop = 1}, far = {.name = "far"};
+	struct named a = { .name = "a", .stop = 1 }, far = { .name = "far" };
 	int64_t t0 = loop_now_ms();
 
 	/* The far one is first in the list; the near one must still win. */
@@ -154,7 +155,7 @@ Test(loop, nearest_timer_wakes_the_poll)
 
 Test(loop, timer_waits_its_time)
 {
-	struct named a = {.name = "a", .stop = 1};
+	struct named a = { .name = "a", .stop = 1 };
 	int64_t t0 = loop_now_ms();
 
 	a.self = loop_timer_new(L, on_named, &a);
@@ -162,15 +163,15 @@ Test(loop, timer_waits_its_time)
 	cr_expect_eq(loop_timer_armed(a.self), 1);
 	run();
 	cr_expect_eq(a.calls, 1);
-	cr_expect_geq(a.at - t0, 50, "fired after %lld ms",
-	    (long long)(a.at - t0));
+	cr_expect_geq(
+	    a.at - t0, 50, "fired after %lld ms", (long long)(a.at - t0));
 	cr_expect_lt(a.at - t0, 1000);
 	cr_expect_eq(loop_timer_armed(a.self), 0);
 }
 
 Test(loop, one_shot)
 {
-	struct named a = {.name = "a"}, z = {.name = "z", .stop = 1};
+	struct named a = { .name = "a" }, z = { .name = "z", .stop = 1 };
 
 	a.self = loop_timer_new(L, on_named, &a);
 	z.self = loop_timer_new(L, on_named, &z);
@@ -184,7 +185,7 @@ Test(loop, one_shot)
 
 Test(loop, negative_arm_is_now)
 {
-	struct named a = {.name = "a", .stop = 1};
+	struct named a = { .name = "a", .stop = 1 };
 
 	a.self = loop_timer_new(L, on_named, &a);
 	loop_timer_arm(a.self, -1000);
@@ -194,8 +195,8 @@ Test(loop, negative_arm_is_now)
 
 Test(loop, rearm_from_callback)
 {
-	struct named a = {.name = "a", .rearm = 4};
-	struct named z = {.name = "z", .stop = 1};
+	struct named a = { .name = "a", .rearm = 4 };
+	struct named z = { .name = "z", .stop = 1 };
 
 	a.self = loop_timer_new(L, on_named, &a);
 	z.self = loop_timer_new(L, on_named, &z);
@@ -208,7 +209,7 @@ Test(loop, rearm_from_callback)
 
 Test(loop, rearm_before_due_moves_it)
 {
-	struct named a = {.name = "a"}, z = {.name = "z", .stop = 1};
+	struct named a = { .name = "a" }, z = { .name = "z", .stop = 1 };
 
 	a.self = loop_timer_new(L, on_named, &a);
 	z.self = loop_timer_new(L, on_named, &z);
@@ -229,7 +230,7 @@ Test(loop, rearm_before_due_moves_it)
 
 Test(loop, stop_timer)
 {
-	struct named a = {.name = "a"}, z = {.name = "z", .stop = 1};
+	struct named a = { .name = "a" }, z = { .name = "z", .stop = 1 };
 
 	a.self = loop_timer_new(L, on_named, &a);
 	z.self = loop_timer_new(L, on_named, &z);
@@ -258,8 +259,8 @@ on_del_self(void *arg)
 
 Test(loop, delete_from_own_callback)
 {
-	struct named a = {.name = "a"}, b = {.name = "b"};
-	struct named z = {.name = "z", .stop = 1};
+	struct named a = { .name = "a" }, b = { .name = "b" };
+	struct named z = { .name = "z", .stop = 1 };
 
 	a.self = loop_timer_new(L, on_del_self, &a);
 	b.self = loop_timer_new(L, on_del_self, &b);
@@ -286,9 +287,9 @@ on_del_other(void *arg)
 
 Test(loop, delete_from_another_timer)
 {
-	struct named killer = {.name = "k"}, victim = {.name = "v"};
-	struct named late = {.name = "l"};
-	struct named z = {.name = "z", .stop = 1};
+	struct named killer = { .name = "k" }, victim = { .name = "v" };
+	struct named late = { .name = "l" };
+	struct named z = { .name = "z", .stop = 1 };
 
 	/* Both due in the same round; the list holds newest first. */
 	victim.self = loop_timer_new(L, on_named, &victim);
@@ -334,8 +335,8 @@ on_make_timer(void *arg)
 
 Test(loop, create_timer_from_timer)
 {
-	struct named n[3] = {{.name = "maker"}, {.name = "made", .stop = 1},
-	    {.name = "x"}};
+	struct named n[3] = { { .name = "maker" },
+		{ .name = "made", .stop = 1 }, { .name = "x" } };
 
 	n[0].self = loop_timer_new(L, on_make_timer, &n[0]);
 	loop_timer_arm(n[0].self, 0);
@@ -362,10 +363,10 @@ struct w {
 	const char *name;
 	int fd;
 	int calls;
-	int events;              /* last events seen */
-	int round;               /* `rounds` at the last call */
-	int stop;                /* loop_stop() when called */
-	int drain;               /* read what is there */
+	int events; /* last events seen */
+	int round;  /* `rounds` at the last call */
+	int stop;   /* loop_stop() when called */
+	int drain;  /* read what is there */
 	struct loop_watch *self;
 	struct loop_watch *other; /* deleted when called */
 	struct w *add;            /* watch to add when called */
@@ -390,8 +391,8 @@ on_fd(void *arg, int fd, int events)
 		w->other = NULL;
 	}
 	if (w->add) {
-		w->add->self = loop_watch_add(L, w->add->fd, LOOP_READ, on_fd,
-		    w->add);
+		w->add->self =
+		    loop_watch_add(L, w->add->fd, LOOP_READ, on_fd, w->add);
 		w->add = NULL;
 	}
 	if (w->stop)
@@ -407,8 +408,8 @@ on_stop(void *arg)
 Test(loop, read_readiness)
 {
 	int p[2];
-	struct w r = {.name = "r", .stop = 1, .drain = 1};
-	struct named z = {.name = "z", .stop = 1};
+	struct w r = { .name = "r", .stop = 1, .drain = 1 };
+	struct named z = { .name = "z", .stop = 1 };
 
 	make_pipe(p);
 	r.fd = p[0];
@@ -434,7 +435,7 @@ Test(loop, read_readiness)
 Test(loop, write_readiness)
 {
 	int p[2];
-	struct w wr = {.name = "w", .stop = 1};
+	struct w wr = { .name = "w", .stop = 1 };
 
 	make_pipe(p);
 	wr.fd = p[1];
@@ -462,8 +463,8 @@ Test(loop, write_readiness)
 Test(loop, write_readiness_after_full_pipe)
 {
 	int p[2];
-	struct w wr = {.name = "w", .stop = 1};
-	struct w rd = {.name = "r", .drain = 1};
+	struct w wr = { .name = "w", .stop = 1 };
+	struct w rd = { .name = "r", .drain = 1 };
 	static char chunk[65536];
 	ssize_t n;
 
@@ -488,7 +489,7 @@ Test(loop, write_readiness_after_full_pipe)
 Test(loop, watch_removed_in_callback_not_called_again)
 {
 	int p1[2], p2[2];
-	struct w a = {.name = "a"}, b = {.name = "b"};
+	struct w a = { .name = "a" }, b = { .name = "b" };
 	struct loop_timer *t;
 
 	make_pipe(p1);
@@ -506,8 +507,7 @@ Test(loop, watch_removed_in_callback_not_called_again)
 	loop_timer_arm(t, 40);
 	run();
 	/* The first one called removed the other before its turn. */
-	cr_expect(a.calls == 0 || b.calls == 0, "a %d, b %d", a.calls,
-	    b.calls);
+	cr_expect(a.calls == 0 || b.calls == 0, "a %d, b %d", a.calls, b.calls);
 	/* The survivor is still readable (not drained): called each round. */
 	cr_expect_gt(a.calls + b.calls, 1);
 	for (int i = 0; i < 2; i++) {
@@ -529,7 +529,7 @@ on_fd_del_self(void *arg, int fd, int events)
 Test(loop, watch_deletes_itself)
 {
 	int p[2];
-	struct w a = {.name = "a"};
+	struct w a = { .name = "a" };
 	struct loop_timer *t;
 
 	make_pipe(p);
@@ -548,8 +548,8 @@ Test(loop, watch_deletes_itself)
 Test(loop, watch_added_during_dispatch_works_next_round)
 {
 	int p1[2], p2[2];
-	struct w a = {.name = "a", .drain = 1};
-	struct w c = {.name = "c", .stop = 1, .drain = 1};
+	struct w a = { .name = "a", .drain = 1 };
+	struct w c = { .name = "c", .stop = 1, .drain = 1 };
 
 	make_pipe(p1);
 	make_pipe(p2);
@@ -596,14 +596,14 @@ on_many_adder(void *arg, int fd, int events)
 	struct many *m = arg;
 
 	for (int i = 0; i < m->n; i++)
-		m->w[i] = loop_watch_add(L, m->fds[0], LOOP_READ, on_many_each,
-		    m);
+		m->w[i] =
+		    loop_watch_add(L, m->fds[0], LOOP_READ, on_many_each, m);
 	loop_watch_del(m->adder);
 }
 
 Test(loop, many_watches_added_during_dispatch)
 {
-	struct many m = {.n = 100};
+	struct many m = { .n = 100 };
 
 	make_pipe(m.fds);
 	cr_assert_eq(write(m.fds[1], "x", 1), 1);
@@ -659,7 +659,7 @@ on_tick(void *arg)
 
 Test(loop, hooks_run_before_each_poll)
 {
-	struct tick t = {3, NULL};
+	struct tick t = { 3, NULL };
 
 	cr_assert_eq(loop_hook_add(L, on_hook, "H"), 0);
 	t.self = loop_timer_new(L, on_tick, &t);
@@ -692,7 +692,7 @@ Test(loop, hook_stops_loop_without_polling)
 	int n = 0;
 	int64_t t0 = loop_now_ms();
 	int p[2];
-	struct w r = {.name = "r"};
+	struct w r = { .name = "r" };
 
 	make_pipe(p);
 	cr_assert_eq(write(p[1], "x", 1), 1);
@@ -755,8 +755,8 @@ Test(loop, hook_add_del_and_limit)
 Test(loop, stop_from_fd_callback_skips_rest_of_round)
 {
 	int p[2];
-	struct w r = {.name = "r", .stop = 1, .drain = 1};
-	struct named a = {.name = "a"};
+	struct w r = { .name = "r", .stop = 1, .drain = 1 };
+	struct named a = { .name = "a" };
 
 	make_pipe(p);
 	cr_assert_eq(write(p[1], "x", 1), 1);
@@ -779,7 +779,7 @@ Test(loop, stop_from_fd_callback_skips_rest_of_round)
 
 Test(loop, stop_before_run_is_forgotten)
 {
-	struct named a = {.name = "a", .stop = 1};
+	struct named a = { .name = "a", .stop = 1 };
 
 	loop_stop(L);
 	a.self = loop_timer_new(L, on_named, &a);

@@ -18,47 +18,61 @@ TestSuite(rpc, .timeout = 30);
 /* One message and what rpc_parse() must say about it. */
 struct pcase {
 	const char *js;
-	size_t n;          /* 0: strlen(js) */
-	int rc;            /* 0, RPC_PARSE_ERROR or RPC_INVALID_REQUEST */
+	size_t n; /* 0: strlen(js) */
+	int rc;   /* 0, RPC_PARSE_ERROR or RPC_INVALID_REQUEST */
 	enum rpc_kind kind;
-	const char *id;    /* raw id text rpc_id() gives, NULL: RPC_T_NONE */
+	const char *id; /* raw id text rpc_id() gives, NULL: RPC_T_NONE */
 };
 
-#define OK(s, k, id) {s, 0, 0, k, id}
-#define PE(s) {s, 0, RPC_PARSE_ERROR, RPC_INVALID, NULL}
-#define PEN(s) {L(s), RPC_PARSE_ERROR, RPC_INVALID, NULL}
-#define IR(s, id) {s, 0, RPC_INVALID_REQUEST, RPC_INVALID, id}
+#define OK(s, k, id)                                                           \
+	{                                                                      \
+		s, 0, 0, k, id                                                 \
+	}
+#define PE(s)                                                                  \
+	{                                                                      \
+		s, 0, RPC_PARSE_ERROR, RPC_INVALID, NULL                       \
+	}
+#define PEN(s)                                                                 \
+	{                                                                      \
+		L(s), RPC_PARSE_ERROR, RPC_INVALID, NULL                       \
+	}
+#define IR(s, id)                                                              \
+	{                                                                      \
+		s, 0, RPC_INVALID_REQUEST, RPC_INVALID, id                     \
+	}
 
 static const struct pcase cases[] = {
 	/* Requests, string and integer ids. */
 	OK("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
-	    "\"params\":{}}", RPC_REQUEST, "1"),
+	   "\"params\":{}}",
+	    RPC_REQUEST, "1"),
 	OK("{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"tools/list\"}",
 	    RPC_REQUEST, "\"abc\""),
 	OK("{\"jsonrpc\":\"2.0\",\"id\":-7,\"method\":\"x\"}", RPC_REQUEST,
 	    "-7"),
-	OK("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"x\"}", RPC_REQUEST,
-	    "0"),
+	OK("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"x\"}", RPC_REQUEST, "0"),
 	OK("{\"jsonrpc\":\"2.0\",\"id\":\"\",\"method\":\"x\"}", RPC_REQUEST,
 	    "\"\""),
 	OK("{\"jsonrpc\":\"2.0\",\"id\":9223372036854775807,"
-	    "\"method\":\"x\"}", RPC_REQUEST, "9223372036854775807"),
+	   "\"method\":\"x\"}",
+	    RPC_REQUEST, "9223372036854775807"),
 	OK("{\"method\":\"x\",\"id\":\"a\\\"b\",\"jsonrpc\":\"2.0\"}",
 	    RPC_REQUEST, "\"a\\\"b\""),
 	OK("{ \"jsonrpc\" : \"2.0\" , \"id\" : 1 , \"method\" : \"x\" }",
 	    RPC_REQUEST, "1"),
 	OK("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":"
-	    "[1.5e3,-0.25,1E-2,0,-0,2e+5,true,false,null,"
-	    "\"\\u00e9\\n\\\\\\/\\b\\f\\r\\t\",[],{},[[]],{\"k\":{}}]}",
+	   "[1.5e3,-0.25,1E-2,0,-0,2e+5,true,false,null,"
+	   "\"\\u00e9\\n\\\\\\/\\b\\f\\r\\t\",[],{},[[]],{\"k\":{}}]}",
 	    RPC_REQUEST, "1"),
 	OK("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":"
-	    "{\"s\":\"\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"
-	    "\"}}", RPC_REQUEST, "1"),
+	   "{\"s\":\"\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"
+	   "\"}}",
+	    RPC_REQUEST, "1"),
 	/* Notifications. */
 	OK("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
 	    RPC_NOTIFICATION, NULL),
 	OK("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
-	    "\"params\":{\"requestId\":3,\"reason\":\"user\"}}",
+	   "\"params\":{\"requestId\":3,\"reason\":\"user\"}}",
 	    RPC_NOTIFICATION, NULL),
 	/* Responses. */
 	OK("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", RPC_RESPONSE, "1"),
@@ -67,9 +81,11 @@ static const struct pcase cases[] = {
 	OK("{\"result\":[1,2],\"id\":2,\"jsonrpc\":\"2.0\"}", RPC_RESPONSE,
 	    "2"),
 	OK("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32601,"
-	    "\"message\":\"nope\"}}", RPC_RESPONSE, "1"),
+	   "\"message\":\"nope\"}}",
+	    RPC_RESPONSE, "1"),
 	OK("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
-	    "\"message\":\"p\"}}", RPC_RESPONSE, "null"),
+	   "\"message\":\"p\"}}",
+	    RPC_RESPONSE, "null"),
 	/* Batches: any non-empty array. */
 	OK("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}]", RPC_BATCH,
 	    NULL),
@@ -261,7 +277,8 @@ static const struct pcase cases[] = {
 	    NULL),
 	IR("{\"jsonrpc\":\"2.0\",\"id\":1}", "1"),
 	IR("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1,\"error\":"
-	    "{\"code\":1,\"message\":\"m\"}}", "1"),
+	   "{\"code\":1,\"message\":\"m\"}}",
+	    "1"),
 	IR("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":\"boom\"}", "1"),
 	IR("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":null}", "1"),
 	IR("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":[]}", "1"),
@@ -284,33 +301,32 @@ check_case(struct rpc *r, const struct pcase *c, size_t i)
 	int rc;
 
 	rc = rpc_parse(r, c->js, n);
-	cr_expect_eq(rc, c->rc, "case %zu: rc %d, want %d: %.*s", i, rc,
-	    c->rc, (int)n, c->js);
+	cr_expect_eq(rc, c->rc, "case %zu: rc %d, want %d: %.*s", i, rc, c->rc,
+	    (int)n, c->js);
 	cr_expect_eq(rpc_kind(r), c->kind, "case %zu: kind %d, want %d: %.*s",
 	    i, (int)rpc_kind(r), (int)c->kind, (int)n, c->js);
 	if (rc != 0) {
 		const char *why = rpc_reason(r);
 
-		cr_expect(why != NULL && why[0] != '\0', "case %zu: reason",
-		    i);
+		cr_expect(why != NULL && why[0] != '\0', "case %zu: reason", i);
 		cr_expect_eq(rpc_batch_len(r), 0, "case %zu", i);
-		cr_expect_eq(rpc_batch_item(r, 0).type, RPC_T_NONE,
-		    "case %zu", i);
+		cr_expect_eq(
+		    rpc_batch_item(r, 0).type, RPC_T_NONE, "case %zu", i);
 	}
 	id = rpc_id(r);
 	if (c->id == NULL) {
-		cr_expect_eq(id.type, RPC_T_NONE, "case %zu: unexpected id",
-		    i);
+		cr_expect_eq(id.type, RPC_T_NONE, "case %zu: unexpected id", i);
 		return;
 	}
 	cr_expect_neq(id.type, RPC_T_NONE, "case %zu: no id", i);
 	if (id.type == RPC_T_NONE)
 		return;
 	cr_expect(id.type == RPC_T_STRING || id.type == RPC_T_INT ||
-	    id.type == RPC_T_NULL, "case %zu: id type %d", i, (int)id.type);
+	        id.type == RPC_T_NULL,
+	    "case %zu: id type %d", i, (int)id.type);
 	cr_assert_leq(id.off + id.len, n, "case %zu", i);
 	cr_expect(id.len == strlen(c->id) &&
-	    memcmp(c->js + id.off, c->id, id.len) == 0,
+	        memcmp(c->js + id.off, c->id, id.len) == 0,
 	    "case %zu: id '%.*s', want '%s'", i, (int)id.len, c->js + id.off,
 	    c->id);
 }
@@ -365,7 +381,8 @@ Test(rpc, classify_table_reversed)
 /* Every proper prefix of a valid message is a parse error. */
 Test(rpc, every_prefix_is_truncated)
 {
-	static const char msg[] = "{\"jsonrpc\":\"2.0\",\"id\":12,"
+	static const char msg[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":12,"
 	    "\"method\":\"tools/call\",\"params\":{\"name\":\"a\\\"b\","
 	    "\"arguments\":{\"n\":[1,-2.5e3,true,false,null,{}]}}}";
 	struct rpc *r = rpc_new();
@@ -373,8 +390,8 @@ Test(rpc, every_prefix_is_truncated)
 	for (size_t n = 0; n < sizeof(msg) - 1; n++) {
 		int rc = rpc_parse(r, msg, n);
 
-		cr_expect_eq(rc, RPC_PARSE_ERROR, "prefix %zu: %d: %.*s", n,
-		    rc, (int)n, msg);
+		cr_expect_eq(rc, RPC_PARSE_ERROR, "prefix %zu: %d: %.*s", n, rc,
+		    (int)n, msg);
 		cr_expect_eq(rpc_kind(r), RPC_INVALID);
 		cr_expect_eq(rpc_id(r).type, RPC_T_NONE);
 	}
@@ -387,7 +404,7 @@ Test(rpc, is_error)
 {
 	static const char ok[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":2}";
 	static const char err[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
-	    "\"error\":{\"code\":-1,\"message\":\"m\"}}";
+	                          "\"error\":{\"code\":-1,\"message\":\"m\"}}";
 	struct rpc *r = rpc_new();
 
 	cr_assert_eq(rpc_parse(r, L(ok)), 0);
@@ -417,8 +434,8 @@ expect_span(const char *js, struct rpc_span sp, enum rpc_type type,
 {
 	char *got;
 
-	cr_expect_eq(sp.type, type, "%s: type %d, want %d", what,
-	    (int)sp.type, (int)type);
+	cr_expect_eq(sp.type, type, "%s: type %d, want %d", what, (int)sp.type,
+	    (int)type);
 	if (text == NULL || sp.type == RPC_T_NONE)
 		return;
 	got = span_dup(js, sp);
@@ -426,7 +443,8 @@ expect_span(const char *js, struct rpc_span sp, enum rpc_type type,
 	free(got);
 }
 
-static const char call[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+static const char call[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":1,"
     "\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
     "\"arguments\":{\"a\":{\"b\":[1,2]},\"x\":\"_meta\"},"
     "\"_meta\":{\"progressToken\":\"tok-1\","
@@ -441,15 +459,16 @@ Test(rpc, get_paths)
 	cr_assert_eq(rpc_parse(r, L(call)), 0);
 	expect_span(js, rpc_get(r, "params", "_meta", "progressToken", NULL),
 	    RPC_T_STRING, "\"tok-1\"", "progressToken");
-	expect_span(js, rpc_get(r, "params", "_meta",
-	    "io.modelcontextprotocol/protocolVersion", NULL), RPC_T_STRING,
-	    "\"2025-06-18\"", "dotted key");
-	expect_span(js, rpc_get(r, "params", "_meta", "io", NULL),
-	    RPC_T_NONE, NULL, "dotted key prefix");
-	expect_span(js, rpc_get(r, "params",
-	    "_meta.progressToken", NULL), RPC_T_NONE, NULL, "no dot paths");
-	expect_span(js, rpc_get(r, "params", "_meta", "n", NULL), RPC_T_INT,
-	    "-3", "n");
+	expect_span(js,
+	    rpc_get(r, "params", "_meta",
+	        "io.modelcontextprotocol/protocolVersion", NULL),
+	    RPC_T_STRING, "\"2025-06-18\"", "dotted key");
+	expect_span(js, rpc_get(r, "params", "_meta", "io", NULL), RPC_T_NONE,
+	    NULL, "dotted key prefix");
+	expect_span(js, rpc_get(r, "params", "_meta.progressToken", NULL),
+	    RPC_T_NONE, NULL, "no dot paths");
+	expect_span(
+	    js, rpc_get(r, "params", "_meta", "n", NULL), RPC_T_INT, "-3", "n");
 	expect_span(js, rpc_get(r, "params", "name", NULL), RPC_T_STRING,
 	    "\"echo\"", "name");
 	expect_span(js, rpc_get(r, "params", "arguments", "a", "b", NULL),
@@ -458,16 +477,16 @@ Test(rpc, get_paths)
 	    RPC_T_OBJECT, "{\"b\":[1,2]}", "object");
 	expect_span(js, rpc_get(r, "params", "arguments", "x", NULL),
 	    RPC_T_STRING, "\"_meta\"", "value equal to a key");
-	expect_span(js, rpc_get(r, "params", "arguments", "a", "b", "0",
-	    NULL), RPC_T_NONE, NULL, "step into an array");
+	expect_span(js, rpc_get(r, "params", "arguments", "a", "b", "0", NULL),
+	    RPC_T_NONE, NULL, "step into an array");
 	expect_span(js, rpc_get(r, "params", "name", "x", NULL), RPC_T_NONE,
 	    NULL, "step into a string");
 	expect_span(js, rpc_get(r, "id", "x", NULL), RPC_T_NONE, NULL,
 	    "step into a number");
-	expect_span(js, rpc_get(r, "params", "missing", "x", NULL),
-	    RPC_T_NONE, NULL, "missing step");
-	expect_span(js, rpc_get(r, "missing", NULL), RPC_T_NONE, NULL,
-	    "missing");
+	expect_span(js, rpc_get(r, "params", "missing", "x", NULL), RPC_T_NONE,
+	    NULL, "missing step");
+	expect_span(
+	    js, rpc_get(r, "missing", NULL), RPC_T_NONE, NULL, "missing");
 	expect_span(js, rpc_get(r, "progressToken", NULL), RPC_T_NONE, NULL,
 	    "nested key at the top");
 	expect_span(js, rpc_get(r, "", NULL), RPC_T_NONE, NULL, "empty key");
@@ -484,35 +503,38 @@ Test(rpc, get_keys_at_the_right_level)
 		const char *js;
 		const char *want; /* value of top-level "x", NULL: none */
 	} t[] = {
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":{\"x\":1},"
-		    "\"x\":2}", "2"},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":\"x\",\"x\":3}",
-		    "3"},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":{\"b\":"
-		    "{\"x\":1}},\"x\":[4]}", "[4]"},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":[\"x\",{\"x\":"
-		    "1}],\"x\":null}", "null"},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"xy\":1,\"x\":true}",
-		    "true"},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"X\":1}", NULL},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":{\"x\":1}}",
-		    NULL},
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":{\"x\":1},"
+		  "\"x\":2}",
+		    "2" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":\"x\",\"x\":3}",
+		    "3" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":{\"b\":"
+		  "{\"x\":1}},\"x\":[4]}",
+		    "[4]" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":[\"x\",{\"x\":"
+		  "1}],\"x\":null}",
+		    "null" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"xy\":1,\"x\":true}",
+		    "true" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"X\":1}", NULL },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"a\":{\"x\":1}}",
+		    NULL },
 	};
 	struct rpc *r = rpc_new();
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
 		struct rpc_span sp;
 
-		cr_assert_eq(rpc_parse(r, t[i].js, strlen(t[i].js)), 0,
-		    "case %zu", i);
+		cr_assert_eq(
+		    rpc_parse(r, t[i].js, strlen(t[i].js)), 0, "case %zu", i);
 		sp = rpc_get(r, "x", NULL);
 		if (t[i].want == NULL) {
 			cr_expect_eq(sp.type, RPC_T_NONE, "case %zu", i);
 			continue;
 		}
-		cr_expect(sp.len == strlen(t[i].want) && memcmp(t[i].js +
-		    sp.off, t[i].want, sp.len) == 0, "case %zu: '%.*s'", i,
-		    (int)sp.len, t[i].js + sp.off);
+		cr_expect(sp.len == strlen(t[i].want) &&
+		        memcmp(t[i].js + sp.off, t[i].want, sp.len) == 0,
+		    "case %zu: '%.*s'", i, (int)sp.len, t[i].js + sp.off);
 	}
 	rpc_free(&r);
 }
@@ -521,10 +543,12 @@ Test(rpc, get_on_failed_parse_and_batch)
 {
 	struct rpc *r = rpc_new();
 
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"id\":1,"
-	    "\"method\":\"x\"}")), 0);
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"id\":1")),
-	    RPC_PARSE_ERROR);
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\",\"id\":1,"
+	                   "\"method\":\"x\"}")),
+	    0);
+	cr_assert_eq(
+	    rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"id\":1")), RPC_PARSE_ERROR);
 	cr_expect_eq(rpc_get(r, "id", NULL).type, RPC_T_NONE);
 	cr_expect_eq(rpc_id(r).type, RPC_T_NONE);
 	cr_expect_eq(rpc_method_is(r, "x"), 0);
@@ -539,8 +563,10 @@ Test(rpc, method)
 	struct rpc *r = rpc_new();
 	char buf[64], small[10], exact[11];
 
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\","
-	    "\"method\":\"tools/call\",\"id\":1}")), 0);
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\","
+	                   "\"method\":\"tools/call\",\"id\":1}")),
+	    0);
 	cr_expect_str_eq(rpc_method(r, buf, sizeof(buf)), "tools/call");
 	cr_expect_eq(rpc_method(r, buf, sizeof(buf)), buf);
 	cr_expect_null(rpc_method(r, small, sizeof(small)));
@@ -553,36 +579,47 @@ Test(rpc, method)
 	cr_expect_eq(rpc_method_is(r, ""), 0);
 
 	/* Escapes are not decoded: rpc_method gives up. */
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\","
-	    "\"method\":\"tools\\/call\",\"id\":1}")), 0);
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\","
+	                   "\"method\":\"tools\\/call\",\"id\":1}")),
+	    0);
 	cr_expect_eq(rpc_kind(r), RPC_REQUEST);
 	cr_expect_null(rpc_method(r, buf, sizeof(buf)));
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\","
-	    "\"method\":\"a\\u0062\"}")), 0);
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\","
+	                   "\"method\":\"a\\u0062\"}")),
+	    0);
 	cr_expect_null(rpc_method(r, buf, sizeof(buf)));
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\","
-	    "\"method\":\"\\\"\"}")), 0);
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\","
+	                   "\"method\":\"\\\"\"}")),
+	    0);
 	cr_expect_null(rpc_method(r, buf, sizeof(buf)));
 
 	/* Empty and non-ASCII method names. */
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"method\":\"\"}")),
-	    0);
+	cr_assert_eq(
+	    rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"method\":\"\"}")), 0);
 	cr_expect_str_eq(rpc_method(r, buf, sizeof(buf)), "");
 	cr_expect_eq(rpc_method_is(r, ""), 1);
 	cr_expect_eq(rpc_method_is(r, "x"), 0);
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\","
-	    "\"method\":\"\xc3\xa9t\xc3\xa9\"}")), 0);
-	cr_expect_str_eq(rpc_method(r, buf, sizeof(buf)),
-	    "\xc3\xa9t\xc3\xa9");
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\","
+	                   "\"method\":\"\xc3\xa9t\xc3\xa9\"}")),
+	    0);
+	cr_expect_str_eq(rpc_method(r, buf, sizeof(buf)), "\xc3\xa9t\xc3\xa9");
 	cr_expect_eq(rpc_method_is(r, "\xc3\xa9t\xc3\xa9"), 1);
 
 	/* No method: responses, batches, failures. */
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"id\":1,"
-	    "\"result\":{\"method\":\"x\"}}")), 0);
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\",\"id\":1,"
+	                   "\"result\":{\"method\":\"x\"}}")),
+	    0);
 	cr_expect_null(rpc_method(r, buf, sizeof(buf)));
 	cr_expect_eq(rpc_method_is(r, "x"), 0);
-	cr_assert_eq(rpc_parse(r, L("[{\"jsonrpc\":\"2.0\","
-	    "\"method\":\"x\"}]")), 0);
+	cr_assert_eq(rpc_parse(r,
+	                 L("[{\"jsonrpc\":\"2.0\","
+	                   "\"method\":\"x\"}]")),
+	    0);
 	cr_expect_null(rpc_method(r, buf, sizeof(buf)));
 	cr_expect_eq(rpc_method_is(r, "x"), 0);
 	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"method\":7}")),
@@ -598,7 +635,8 @@ Test(rpc, method)
 
 Test(rpc, batch_items)
 {
-	static const char js[] = "[ {\"jsonrpc\":\"2.0\",\"id\":1,"
+	static const char js[] =
+	    "[ {\"jsonrpc\":\"2.0\",\"id\":1,"
 	    "\"method\":\"a\"} ,\r\n{\"jsonrpc\":\"2.0\",\"method\":\"n\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":\"r\",\"result\":{\"x\":[1,{\"y\":"
 	    "[2,[3]]}]}} ,7,\"s\",[1,[2],{}],{},-1.5,null ]";
@@ -608,18 +646,19 @@ Test(rpc, batch_items)
 		int rc;
 		enum rpc_kind kind;
 	} want[] = {
-		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}",
-		    RPC_T_OBJECT, 0, RPC_REQUEST},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"n\"}", RPC_T_OBJECT, 0,
-		    RPC_NOTIFICATION},
-		{"{\"jsonrpc\":\"2.0\",\"id\":\"r\",\"result\":{\"x\":[1,"
-		    "{\"y\":[2,[3]]}]}}", RPC_T_OBJECT, 0, RPC_RESPONSE},
-		{"7", RPC_T_INT, RPC_INVALID_REQUEST, RPC_INVALID},
-		{"\"s\"", RPC_T_STRING, RPC_INVALID_REQUEST, RPC_INVALID},
-		{"[1,[2],{}]", RPC_T_ARRAY, 0, RPC_BATCH},
-		{"{}", RPC_T_OBJECT, RPC_INVALID_REQUEST, RPC_INVALID},
-		{"-1.5", RPC_T_NUMBER, RPC_INVALID_REQUEST, RPC_INVALID},
-		{"null", RPC_T_NULL, RPC_INVALID_REQUEST, RPC_INVALID},
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}",
+		    RPC_T_OBJECT, 0, RPC_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"n\"}", RPC_T_OBJECT, 0,
+		    RPC_NOTIFICATION },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":\"r\",\"result\":{\"x\":[1,"
+		  "{\"y\":[2,[3]]}]}}",
+		    RPC_T_OBJECT, 0, RPC_RESPONSE },
+		{ "7", RPC_T_INT, RPC_INVALID_REQUEST, RPC_INVALID },
+		{ "\"s\"", RPC_T_STRING, RPC_INVALID_REQUEST, RPC_INVALID },
+		{ "[1,[2],{}]", RPC_T_ARRAY, 0, RPC_BATCH },
+		{ "{}", RPC_T_OBJECT, RPC_INVALID_REQUEST, RPC_INVALID },
+		{ "-1.5", RPC_T_NUMBER, RPC_INVALID_REQUEST, RPC_INVALID },
+		{ "null", RPC_T_NULL, RPC_INVALID_REQUEST, RPC_INVALID },
 	};
 	size_t nwant = sizeof(want) / sizeof(*want);
 	struct rpc *r = rpc_new(), *item = rpc_new();
@@ -643,13 +682,16 @@ Test(rpc, batch_items)
 
 	/* The request inside can be spliced like a lone message. */
 	cr_assert_eq(rpc_parse(item, js + rpc_batch_item(r, 0).off,
-	    rpc_batch_item(r, 0).len), 0);
-	expect_span(js + rpc_batch_item(r, 0).off, rpc_id(item), RPC_T_INT,
-	    "1", "item id");
+	                 rpc_batch_item(r, 0).len),
+	    0);
+	expect_span(js + rpc_batch_item(r, 0).off, rpc_id(item), RPC_T_INT, "1",
+	    "item id");
 
 	/* Not a batch: no items. */
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"method\":\"x\","
-	    "\"params\":[1,2]}")), 0);
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\",\"method\":\"x\","
+	                   "\"params\":[1,2]}")),
+	    0);
 	cr_expect_eq(rpc_batch_len(r), 0);
 	cr_expect_eq(rpc_batch_item(r, 0).type, RPC_T_NONE);
 	rpc_free(&r);
@@ -668,9 +710,11 @@ Test(rpc, batch_one_and_wide)
 	buf_init(&b, 1u << 20);
 	cr_assert_eq(buf_puts(&b, "["), 0);
 	for (int i = 0; i < 1000; i++)
-		cr_assert_eq(buf_printf(&b, "%s{\"jsonrpc\":\"2.0\",\"id\":%d,"
-		    "\"method\":\"m\",\"params\":{\"a\":[%d]}}", i ? "," : "",
-		    i, i), 0);
+		cr_assert_eq(buf_printf(&b,
+		                 "%s{\"jsonrpc\":\"2.0\",\"id\":%d,"
+		                 "\"method\":\"m\",\"params\":{\"a\":[%d]}}",
+		                 i ? "," : "", i, i),
+		    0);
 	cr_assert_eq(buf_puts(&b, "]"), 0);
 	cr_assert_eq(rpc_parse(r, buf_data(&b), buf_len(&b)), 0);
 	cr_assert_eq(rpc_batch_len(r), 1000);
@@ -678,9 +722,12 @@ Test(rpc, batch_one_and_wide)
 		struct rpc_span sp = rpc_batch_item(r, i);
 		char want[128];
 
-		cr_assert_gt(snprintf(want, sizeof(want),
-		    "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"m\","
-		    "\"params\":{\"a\":[%zu]}}", i, i), 0);
+		cr_assert_gt(
+		    snprintf(want, sizeof(want),
+		        "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"m\","
+		        "\"params\":{\"a\":[%zu]}}",
+		        i, i),
+		    0);
 		expect_span(buf_data(&b), sp, RPC_T_OBJECT, want, "wide");
 	}
 	buf_finish(&b);
@@ -690,7 +737,8 @@ Test(rpc, batch_one_and_wide)
 /* rpc_span_int over the items of a batch of numbers. */
 Test(rpc, span_int)
 {
-	static const char t[] = "[9223372036854775807,"
+	static const char t[] =
+	    "[9223372036854775807,"
 	    "-9223372036854775808,9223372036854775808,"
 	    "-9223372036854775809,0,-0,42,-1,123456789012345678901234,"
 	    "1.5,1e3,\"7\",null,true,99999999999999999999,"
@@ -712,7 +760,8 @@ Test(rpc, span_int)
 		    (int)(sizeof(t) - 1 - 22), ok);
 	}
 	{
-		static const char ok[] = "[9223372036854775807,"
+		static const char ok[] =
+		    "[9223372036854775807,"
 		    "-9223372036854775808,9223372036854775808,"
 		    "-9223372036854775809,0,-0,42,-1,123456789012345678901234,"
 		    "1.5,1e3,\"7\",null,true,99999999999999999999]";
@@ -739,21 +788,25 @@ Test(rpc, span_int)
 		cr_expect_eq(v, -1);
 		for (size_t i = 8; i < 15; i++) {
 			v = 5;
-			cr_expect_eq(rpc_span_int(ok, rpc_batch_item(r, i),
-			    &v), -1, "item %zu", i);
+			cr_expect_eq(rpc_span_int(ok, rpc_batch_item(r, i), &v),
+			    -1, "item %zu", i);
 			cr_expect_eq(v, 5, "item %zu", i);
 		}
 	}
 	/* An id span, as the router uses it. */
-	cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\","
-	    "\"id\":-9223372036854775808,\"result\":1}")), 0);
+	cr_assert_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\","
+	                   "\"id\":-9223372036854775808,\"result\":1}")),
+	    0);
 	cr_expect_eq(rpc_span_int("{\"jsonrpc\":\"2.0\","
-	    "\"id\":-9223372036854775808,\"result\":1}", rpc_id(r), &v), 0);
+	                          "\"id\":-9223372036854775808,\"result\":1}",
+	                 rpc_id(r), &v),
+	    0);
 	cr_expect_eq(v, INT64_MIN);
 	/* A span of the wrong type, and a NONE span. */
 	{
-		struct rpc_span none = {0, 0, RPC_T_NONE};
-		struct rpc_span str = {0, 3, RPC_T_STRING};
+		struct rpc_span none = { 0, 0, RPC_T_NONE };
+		struct rpc_span str = { 0, 3, RPC_T_STRING };
 
 		cr_expect_eq(rpc_span_int("\"1\"", str, &v), -1);
 		cr_expect_eq(rpc_span_int("", none, &v), -1);
@@ -764,35 +817,37 @@ Test(rpc, span_int)
 Test(rpc, span_str)
 {
 	static const char js[] = "[\"abc\",\"\",\"a\\\"b\",\"\\u0041\","
-	    "\"\xc3\xa9\",\"0123456789\",1,null]";
+	                         "\"\xc3\xa9\",\"0123456789\",1,null]";
 	struct rpc *r = rpc_new();
 	char buf[32], b11[11], b10[10], b1[1];
 
 	cr_assert_eq(rpc_parse(r, L(js)), 0);
-	cr_expect_str_eq(rpc_span_str(js, rpc_batch_item(r, 0), buf,
-	    sizeof(buf)), "abc");
-	cr_expect_eq(rpc_span_str(js, rpc_batch_item(r, 0), buf,
-	    sizeof(buf)), buf);
-	cr_expect_str_eq(rpc_span_str(js, rpc_batch_item(r, 1), b1,
-	    sizeof(b1)), "");
+	cr_expect_str_eq(
+	    rpc_span_str(js, rpc_batch_item(r, 0), buf, sizeof(buf)), "abc");
+	cr_expect_eq(
+	    rpc_span_str(js, rpc_batch_item(r, 0), buf, sizeof(buf)), buf);
+	cr_expect_str_eq(
+	    rpc_span_str(js, rpc_batch_item(r, 1), b1, sizeof(b1)), "");
 	cr_expect_null(rpc_span_str(js, rpc_batch_item(r, 1), buf, 0));
-	cr_expect_null(rpc_span_str(js, rpc_batch_item(r, 2), buf,
-	    sizeof(buf)));
-	cr_expect_null(rpc_span_str(js, rpc_batch_item(r, 3), buf,
-	    sizeof(buf)));
-	cr_expect_str_eq(rpc_span_str(js, rpc_batch_item(r, 4), buf,
-	    sizeof(buf)), "\xc3\xa9");
-	cr_expect_str_eq(rpc_span_str(js, rpc_batch_item(r, 5), b11,
-	    sizeof(b11)), "0123456789");
+	cr_expect_null(
+	    rpc_span_str(js, rpc_batch_item(r, 2), buf, sizeof(buf)));
+	cr_expect_null(
+	    rpc_span_str(js, rpc_batch_item(r, 3), buf, sizeof(buf)));
+	cr_expect_str_eq(
+	    rpc_span_str(js, rpc_batch_item(r, 4), buf, sizeof(buf)),
+	    "\xc3\xa9");
+	cr_expect_str_eq(
+	    rpc_span_str(js, rpc_batch_item(r, 5), b11, sizeof(b11)),
+	    "0123456789");
 	memset(b10, 'z', sizeof(b10));
-	cr_expect_null(rpc_span_str(js, rpc_batch_item(r, 5), b10,
-	    sizeof(b10)));
-	cr_expect_null(rpc_span_str(js, rpc_batch_item(r, 6), buf,
-	    sizeof(buf)));
-	cr_expect_null(rpc_span_str(js, rpc_batch_item(r, 7), buf,
-	    sizeof(buf)));
-	cr_expect_null(rpc_span_str(js, rpc_batch_item(r, 8), buf,
-	    sizeof(buf)));
+	cr_expect_null(
+	    rpc_span_str(js, rpc_batch_item(r, 5), b10, sizeof(b10)));
+	cr_expect_null(
+	    rpc_span_str(js, rpc_batch_item(r, 6), buf, sizeof(buf)));
+	cr_expect_null(
+	    rpc_span_str(js, rpc_batch_item(r, 7), buf, sizeof(buf)));
+	cr_expect_null(
+	    rpc_span_str(js, rpc_batch_item(r, 8), buf, sizeof(buf)));
 	rpc_free(&r);
 }
 
@@ -816,8 +871,9 @@ splice_id(const char *js, const char *rep, const char *want)
 	cr_assert_eq(buf_len(&out), n - id.len + rl);
 	cr_expect_eq(memcmp(o, js, id.off), 0, "prefix of %s", js);
 	cr_expect_eq(memcmp(o + id.off, rep, rl), 0);
-	cr_expect_eq(memcmp(o + id.off + rl, js + id.off + id.len,
-	    n - id.off - id.len), 0, "suffix of %s", js);
+	cr_expect_eq(
+	    memcmp(o + id.off + rl, js + id.off + id.len, n - id.off - id.len),
+	    0, "suffix of %s", js);
 	/* The result is the same kind of message with the new id. */
 	cr_assert_eq(rpc_parse(back, o, buf_len(&out)), 0, "%s", o);
 	cr_expect_eq(rpc_kind(back), rpc_kind(r));
@@ -831,14 +887,16 @@ splice_id(const char *js, const char *rep, const char *want)
 Test(rpc, splice_id)
 {
 	splice_id("{\"jsonrpc\":\"2.0\",\"id\":\"abc-1\",\"method\":\"x\","
-	    "\"params\":{\"id\":\"abc-1\"}}", "42",
+	          "\"params\":{\"id\":\"abc-1\"}}",
+	    "42",
 	    "{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"x\","
 	    "\"params\":{\"id\":\"abc-1\"}}");
 	splice_id("{\"jsonrpc\":\"2.0\",\"id\":17,\"result\":{\"id\":17}}",
 	    "\"s-17\"",
 	    "{\"jsonrpc\":\"2.0\",\"id\":\"s-17\",\"result\":{\"id\":17}}");
 	splice_id("{ \"result\" : [ 1 ,2 ] ,\r\n \"id\" :  -3 , "
-	    "\"jsonrpc\":\"2.0\" }\r\n", "9223372036854775807",
+	          "\"jsonrpc\":\"2.0\" }\r\n",
+	    "9223372036854775807",
 	    "{ \"result\" : [ 1 ,2 ] ,\r\n \"id\" :  9223372036854775807 , "
 	    "\"jsonrpc\":\"2.0\" }\r\n");
 	splice_id("{\"id\":\"\",\"jsonrpc\":\"2.0\",\"method\":\"\xc3\xa9\"}",
@@ -851,7 +909,7 @@ Test(rpc, splice_id)
 Test(rpc, splice_cap_and_edges)
 {
 	static const char js[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
-	    "\"method\":\"x\"}";
+	                         "\"method\":\"x\"}";
 	struct rpc *r = rpc_new();
 	struct buf out;
 	struct rpc_span id, whole;
@@ -875,7 +933,8 @@ Test(rpc, splice_cap_and_edges)
 	cr_expect_str_eq(buf_data(&out), "[]");
 	buf_reset(&out);
 	cr_expect_eq(rpc_splice(js, sizeof(js) - 1, id, "", 0, &out), 0);
-	cr_expect_str_eq(buf_data(&out), "{\"jsonrpc\":\"2.0\",\"id\":,"
+	cr_expect_str_eq(buf_data(&out),
+	    "{\"jsonrpc\":\"2.0\",\"id\":,"
 	    "\"method\":\"x\"}");
 	buf_finish(&out);
 	rpc_free(&r);
@@ -887,17 +946,17 @@ Test(rpc, put_string)
 		const char *in;
 		const char *out;
 	} t[] = {
-		{"", "\"\""},
-		{"plain", "\"plain\""},
-		{"a\"b", "\"a\\\"b\""},
-		{"a\\b", "\"a\\\\b\""},
-		{"\\\"", "\"\\\\\\\"\""},
-		{"\n\r\t\b\f", "\"\\u000a\\u000d\\u0009\\u0008\\u000c\""},
-		{"\x01\x1f", "\"\\u0001\\u001f\""},
-		{" \x7f", "\" \x7f\""},
-		{"/", "\"/\""},
-		{"\xc3\xa9\xf0\x9f\x98\x80", "\"\xc3\xa9\xf0\x9f\x98\x80\""},
-		{"</script>", "\"</script>\""},
+		{ "", "\"\"" },
+		{ "plain", "\"plain\"" },
+		{ "a\"b", "\"a\\\"b\"" },
+		{ "a\\b", "\"a\\\\b\"" },
+		{ "\\\"", "\"\\\\\\\"\"" },
+		{ "\n\r\t\b\f", "\"\\u000a\\u000d\\u0009\\u0008\\u000c\"" },
+		{ "\x01\x1f", "\"\\u0001\\u001f\"" },
+		{ " \x7f", "\" \x7f\"" },
+		{ "/", "\"/\"" },
+		{ "\xc3\xa9\xf0\x9f\x98\x80", "\"\xc3\xa9\xf0\x9f\x98\x80\"" },
+		{ "</script>", "\"</script>\"" },
 	};
 	struct rpc *r = rpc_new();
 	struct buf b, msg;
@@ -910,8 +969,10 @@ Test(rpc, put_string)
 		cr_expect_str_eq(buf_data(&b), t[i].out, "case %zu", i);
 		/* As a method name it makes a valid message. */
 		buf_reset(&msg);
-		cr_assert_eq(buf_puts(&msg, "{\"jsonrpc\":\"2.0\","
-		    "\"method\":"), 0);
+		cr_assert_eq(buf_puts(&msg,
+		                 "{\"jsonrpc\":\"2.0\","
+		                 "\"method\":"),
+		    0);
 		cr_assert_eq(buf_append(&msg, buf_data(&b), buf_len(&b)), 0);
 		cr_assert_eq(buf_puts(&msg, "}"), 0);
 		cr_expect_eq(rpc_parse(r, buf_data(&msg), buf_len(&msg)), 0,
@@ -949,8 +1010,8 @@ Test(rpc, put_string_all_bytes)
 	cr_assert_eq(buf_puts(&b, "{\"jsonrpc\":\"2.0\",\"method\":"), 0);
 	cr_assert_eq(rpc_put_string(&b, in), 0);
 	cr_assert_eq(buf_puts(&b, "}"), 0);
-	cr_expect_eq(rpc_parse(r, buf_data(&b), buf_len(&b)), 0, "%s",
-	    buf_data(&b));
+	cr_expect_eq(
+	    rpc_parse(r, buf_data(&b), buf_len(&b)), 0, "%s", buf_data(&b));
 	for (size_t i = 0; i < buf_len(&b); i++)
 		cr_expect_geq((unsigned char)buf_data(&b)[i], 0x20,
 		    "raw control byte at %zu", i);
@@ -961,21 +1022,21 @@ Test(rpc, put_string_all_bytes)
 Test(rpc, error_reply_round_trip)
 {
 	static const struct {
-		const char *id;    /* raw id, NULL: null */
+		const char *id; /* raw id, NULL: null */
 		int code;
 		const char *msg;
 	} t[] = {
-		{"1", RPC_PARSE_ERROR, "Parse error"},
-		{"\"abc\"", RPC_INVALID_REQUEST, "Invalid \"request\""},
-		{NULL, RPC_PARSE_ERROR, "line\nbreak\\and\ttab"},
-		{"-9223372036854775808", RPC_METHOD_NOT_FOUND, ""},
-		{"9223372036854775807", RPC_INVALID_PARAMS, "\xc3\xa9"},
-		{"\"a\\\"b\"", RPC_INTERNAL_ERROR, "x"},
-		{"\"\"", RPC_UPSTREAM_ERROR, "upstream: HTTP 502"},
-		{"0", RPC_TIMEOUT_ERROR, "\x01\x1f"},
-		{"7", 0, "zero"},
-		{"8", 2147483647, "max"},
-		{"9", -2147483647 - 1, "min"},
+		{ "1", RPC_PARSE_ERROR, "Parse error" },
+		{ "\"abc\"", RPC_INVALID_REQUEST, "Invalid \"request\"" },
+		{ NULL, RPC_PARSE_ERROR, "line\nbreak\\and\ttab" },
+		{ "-9223372036854775808", RPC_METHOD_NOT_FOUND, "" },
+		{ "9223372036854775807", RPC_INVALID_PARAMS, "\xc3\xa9" },
+		{ "\"a\\\"b\"", RPC_INTERNAL_ERROR, "x" },
+		{ "\"\"", RPC_UPSTREAM_ERROR, "upstream: HTTP 502" },
+		{ "0", RPC_TIMEOUT_ERROR, "\x01\x1f" },
+		{ "7", 0, "zero" },
+		{ "8", 2147483647, "max" },
+		{ "9", -2147483647 - 1, "min" },
 	};
 	struct rpc *r = rpc_new();
 	struct buf b;
@@ -989,16 +1050,20 @@ Test(rpc, error_reply_round_trip)
 		int64_t code;
 
 		buf_reset(&b);
-		cr_assert_eq(rpc_error_reply(&b, t[i].id, t[i].id ?
-		    strlen(t[i].id) : 0, t[i].code, t[i].msg), 0);
+		cr_assert_eq(
+		    rpc_error_reply(&b, t[i].id, t[i].id ? strlen(t[i].id) : 0,
+		        t[i].code, t[i].msg),
+		    0);
 		js = buf_data(&b);
-		cr_assert_eq(rpc_parse(r, js, buf_len(&b)), 0, "case %zu: %s",
-		    i, js);
+		cr_assert_eq(
+		    rpc_parse(r, js, buf_len(&b)), 0, "case %zu: %s", i, js);
 		cr_expect_eq(rpc_kind(r), RPC_RESPONSE, "case %zu", i);
 		cr_expect_eq(rpc_is_error(r), 1);
 		cr_expect_null(strchr(js, '\n'), "case %zu: one line", i);
-		expect_span(js, rpc_id(r), t[i].id == NULL ? RPC_T_NULL :
-		    t[i].id[0] == '"' ? RPC_T_STRING : RPC_T_INT,
+		expect_span(js, rpc_id(r),
+		    t[i].id == NULL         ? RPC_T_NULL
+		        : t[i].id[0] == '"' ? RPC_T_STRING
+		                            : RPC_T_INT,
 		    t[i].id ? t[i].id : "null", "id");
 		sp = rpc_get(r, "error", "code", NULL);
 		cr_assert_eq(sp.type, RPC_T_INT, "case %zu", i);
@@ -1007,14 +1072,16 @@ Test(rpc, error_reply_round_trip)
 		sp = rpc_get(r, "error", "message", NULL);
 		cr_expect_eq(sp.type, RPC_T_STRING, "case %zu", i);
 		if (strpbrk(t[i].msg, "\"\\\n\t\x01") == NULL)
-			cr_expect_str_eq(rpc_span_str(js, sp, cbuf,
-			    sizeof(cbuf)), t[i].msg, "case %zu", i);
+			cr_expect_str_eq(
+			    rpc_span_str(js, sp, cbuf, sizeof(cbuf)), t[i].msg,
+			    "case %zu", i);
 		cr_expect_eq(rpc_get(r, "result", NULL).type, RPC_T_NONE);
 		cr_expect(rpc_method_is(r, "") == 0);
 	}
 	buf_reset(&b);
 	cr_assert_eq(rpc_error_reply(&b, "5", 1, -32600, "m"), 0);
-	cr_expect_str_eq(buf_data(&b), "{\"jsonrpc\":\"2.0\",\"id\":5,"
+	cr_expect_str_eq(buf_data(&b),
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,"
 	    "\"error\":{\"code\":-32600,\"message\":\"m\"}}");
 	full = buf_len(&b);
 	buf_finish(&b);
@@ -1030,8 +1097,8 @@ Test(rpc, error_reply_round_trip)
 
 /* Builds `n` copies of `open`, then `n` of `close` (close may be ""). */
 static char *
-nest(const char *open, const char *mid, const char *close, size_t n,
-    size_t *len)
+nest(
+    const char *open, const char *mid, const char *close, size_t n, size_t *len)
 {
 	size_t lo = strlen(open), lm = strlen(mid), lc = strlen(close);
 	char *s = malloc(n * (lo + lc) + lm + 1), *p = s;
@@ -1054,16 +1121,16 @@ Test(rpc, deep_nesting_does_not_crash)
 		const char *open, *mid, *close;
 		int ok; /* 1: must parse, 0: must fail, -1: either */
 	} t[] = {
-		{"[", "", "]", -1},
-		{"[", "1", "]", -1},
-		{"{\"a\":", "1", "}", -1},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":", "[]", "}",
-		    -1},
-		{"[", "", "", 0},
-		{"{\"a\":", "", "", 0},
-		{"[", "", "}", 0},
-		{"[1,", "", "]", 0},
-		{"[", "1", "],", 0},
+		{ "[", "", "]", -1 },
+		{ "[", "1", "]", -1 },
+		{ "{\"a\":", "1", "}", -1 },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":", "[]",
+		    "}", -1 },
+		{ "[", "", "", 0 },
+		{ "{\"a\":", "", "", 0 },
+		{ "[", "", "}", 0 },
+		{ "[1,", "", "]", 0 },
+		{ "[", "1", "],", 0 },
 	};
 	struct rpc *r = rpc_new();
 
@@ -1073,7 +1140,8 @@ Test(rpc, deep_nesting_does_not_crash)
 		int rc = rpc_parse(r, s, len);
 
 		cr_expect(rc == 0 || rc == RPC_PARSE_ERROR ||
-		    rc == RPC_INVALID_REQUEST, "case %zu: %d", i, rc);
+		        rc == RPC_INVALID_REQUEST,
+		    "case %zu: %d", i, rc);
 		if (t[i].ok == 0)
 			cr_expect_neq(rc, 0, "case %zu", i);
 		if (rc == 0) {
@@ -1087,8 +1155,10 @@ Test(rpc, deep_nesting_does_not_crash)
 		free(s);
 	}
 	/* Then a small message still works. */
-	cr_expect_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"id\":1,"
-	    "\"method\":\"x\"}")), 0);
+	cr_expect_eq(rpc_parse(r,
+	                 L("{\"jsonrpc\":\"2.0\",\"id\":1,"
+	                   "\"method\":\"x\"}")),
+	    0);
 	cr_expect_eq(rpc_kind(r), RPC_REQUEST);
 	rpc_free(&r);
 }
@@ -1097,7 +1167,7 @@ Test(rpc, deep_nesting_does_not_crash)
 Test(rpc, moderate_depth_parses)
 {
 	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
-	    "\"result\":";
+	                           "\"result\":";
 	struct rpc *r = rpc_new();
 	struct buf b;
 	size_t len;
@@ -1155,8 +1225,8 @@ Test(rpc, million_tokens)
 	cr_expect_neq(rpc_parse(r, s, len), 0);
 	cr_expect_eq(rpc_kind(r), RPC_INVALID);
 	free(s);
-	cr_expect_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"method\":\"x\"}")),
-	    0);
+	cr_expect_eq(
+	    rpc_parse(r, L("{\"jsonrpc\":\"2.0\",\"method\":\"x\"}")), 0);
 	cr_expect_eq(rpc_kind(r), RPC_NOTIFICATION);
 	rpc_free(&r);
 }
@@ -1175,15 +1245,21 @@ Test(rpc, reuse_growing)
 		int64_t v;
 
 		buf_reset(&b);
-		cr_assert_eq(buf_printf(&b, "{\"jsonrpc\":\"2.0\",\"id\":%d,"
-		    "\"method\":\"m%d\",\"params\":{\"a\":[", k, k), 0);
+		cr_assert_eq(buf_printf(&b,
+		                 "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+		                 "\"method\":\"m%d\",\"params\":{\"a\":[",
+		                 k, k),
+		    0);
 		for (size_t i = 0; i < n; i++)
-			cr_assert_eq(buf_printf(&b, "%s{\"v\":%zu}", i ? "," :
-			    "", i), 0);
-		cr_assert_eq(buf_puts(&b, "],\"_meta\":{\"progressToken\":"
-		    "\"t\"}}}"), 0);
-		cr_assert_eq(rpc_parse(r, buf_data(&b), buf_len(&b)), 0,
-		    "k %d", k);
+			cr_assert_eq(
+			    buf_printf(&b, "%s{\"v\":%zu}", i ? "," : "", i),
+			    0);
+		cr_assert_eq(buf_puts(&b,
+		                 "],\"_meta\":{\"progressToken\":"
+		                 "\"t\"}}}"),
+		    0);
+		cr_assert_eq(
+		    rpc_parse(r, buf_data(&b), buf_len(&b)), 0, "k %d", k);
 		cr_expect_eq(rpc_kind(r), RPC_REQUEST);
 		cr_assert_eq(rpc_span_int(buf_data(&b), rpc_id(r), &v), 0);
 		cr_expect_eq(v, k);
@@ -1197,8 +1273,10 @@ Test(rpc, reuse_growing)
 		cr_expect_eq(buf_data(&b)[sp.off + sp.len - 1], ']');
 
 		/* A notification after it: nothing from before leaks. */
-		cr_assert_eq(rpc_parse(r, L("{\"jsonrpc\":\"2.0\","
-		    "\"method\":\"n\"}")), 0);
+		cr_assert_eq(rpc_parse(r,
+		                 L("{\"jsonrpc\":\"2.0\","
+		                   "\"method\":\"n\"}")),
+		    0);
 		cr_expect_eq(rpc_kind(r), RPC_NOTIFICATION);
 		cr_expect_eq(rpc_id(r).type, RPC_T_NONE);
 		cr_expect_eq(rpc_get(r, "params", NULL).type, RPC_T_NONE);
@@ -1212,7 +1290,7 @@ Test(rpc, reuse_growing)
 Test(rpc, crlf_offsets)
 {
 	static const char js[] = "\r\n \t{\"jsonrpc\":\"2.0\",\"id\":\"x\","
-	    "\"method\":\"m\"}\r\n";
+	                         "\"method\":\"m\"}\r\n";
 	struct rpc *r = rpc_new();
 	struct rpc_span root;
 
@@ -1258,16 +1336,16 @@ Test(rpc, differential_jansson)
 {
 	static const char *const seeds[] = {
 		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-		    "\"params\":{\"name\":\"a\",\"arguments\":{\"n\":[1,-2.5e3,"
-		    "true,false,null,{},[]]},\"_meta\":{\"progressToken\":7}}}",
+		"\"params\":{\"name\":\"a\",\"arguments\":{\"n\":[1,-2.5e3,"
+		"true,false,null,{},[]]},\"_meta\":{\"progressToken\":7}}}",
 		"[{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"result\":{\"ok\":true}},"
-		    "{\"jsonrpc\":\"2.0\",\"method\":\"n\"}]",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"n\"}]",
 		"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
-		    "\"message\":\"a\\\"b\\\\c\\n\"}}",
+		"\"message\":\"a\\\"b\\\\c\\n\"}}",
 		" [ 0 , 1.0 , -0.5E+2 , \"s\" , [ [ ] ] ] ",
 	};
 	static const char alpha[] = "{}[]:,\"\\ 0123456789.eE+-truefalsnl\t"
-	    "\r\nx/";
+	                            "\r\nx/";
 	struct rpc *r = rpc_new();
 	char m[512];
 	int checked = 0, valid = 0;
@@ -1309,8 +1387,9 @@ Test(rpc, differential_jansson)
 		j = json_loadb(m, n, JSON_DECODE_ANY, &err);
 		theirs = j != NULL;
 		json_decref(j);
-		if (!theirs && (strstr(err.text, "too big") != NULL ||
-		    strstr(err.text, "overflow") != NULL))
+		if (!theirs &&
+		    (strstr(err.text, "too big") != NULL ||
+		        strstr(err.text, "overflow") != NULL))
 			continue;
 		ours = rpc_parse(r, m, n) != RPC_PARSE_ERROR;
 		cr_expect_eq(ours, theirs, "rpc %d, jansson %d (%s): %.*s",

@@ -98,8 +98,8 @@ run(size_t max, const char *in, size_t n, size_t chunk, size_t at,
 
 struct scase {
 	const char *in;
-	size_t n;        /* 0: strlen(in) */
-	size_t max;      /* 0: 64 */
+	size_t n;   /* 0: strlen(in) */
+	size_t max; /* 0: 64 */
 	const char *stop_on;
 	const char *want;
 	const char *last_id;
@@ -110,100 +110,109 @@ struct scase {
 #define L(s) s, sizeof(s) - 1
 
 static const struct scase cases[] = {
-	{"", 0, 0, NULL, "", "", -1, 0},
-	{L("data: hello\n\n"), 0, NULL, "[message|hello|]", "", -1, 0},
-	{L("data: a\ndata: b\n\n"), 0, NULL, "[message|a\\nb|]", "", -1, 0},
-	{L("data:a\n\n"), 0, NULL, "[message|a|]", "", -1, 0},
-	{L("data:  a \n\n"), 0, NULL, "[message| a |]", "", -1, 0},
-	{L("data: a\ndata:\ndata: b\n\n"), 0, NULL, "[message|a\\n\\nb|]", "",
-	    -1, 0},
-	{L("data: a\ndata:\n\n"), 0, NULL, "[message|a\\n|]", "", -1, 0},
-	{L("data:\ndata\n\n"), 0, NULL, "[message|\\n|]", "", -1, 0},
-	{L("data\n\n"), 0, NULL, "", "", -1, 0},
-	{L("data:\n\n"), 0, NULL, "", "", -1, 0},
-	{L("data: x"), 0, NULL, "", "", -1, 0},
-	{L("data: x\n"), 0, NULL, "", "", -1, 0},
-	{L("data: x\n\n\n\n\n"), 0, NULL, "[message|x|]", "", -1, 0},
-	{L("event: ping\ndata: x\n\n"), 0, NULL, "[ping|x|]", "", -1, 0},
-	{L("event: ping\n\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0},
-	{L("event:\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0},
-	{L("event\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0},
-	{L("event: a\nevent: b\ndata: x\n\n"), 0, NULL, "[b|x|]", "", -1, 0},
-	{L(": comment\ndata: x\n:\n: data: y\n\n"), 0, NULL, "[message|x|]",
-	    "", -1, 0},
-	{L(":\n\n"), 0, NULL, "", "", -1, 0},
-	{L("foo: bar\nDATA: y\ndata : z\ndata: x\n\n"), 0, NULL,
-	    "[message|x|]", "", -1, 0},
-	{L("id: 1\ndata: x\n\n"), 0, NULL, "[message|x|1]", "1", -1, 0},
-	{L("data: x\nid: 1\n\n"), 0, NULL, "[message|x|1]", "1", -1, 0},
-	{L("id: 7\ndata:\n\n"), 0, NULL, "", "7", -1, 0},
-	{L("id: 7\ndata: \n\n"), 0, NULL, "", "7", -1, 0},
-	{L("id: 7\n\n"), 0, NULL, "", "7", -1, 0},
-	{L("id: 7\n"), 0, NULL, "", "", -1, 0},
-	{L("id: 7\n\nid\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0},
-	{L("id: 7\n\nid:\n\n"), 0, NULL, "", "", -1, 0},
-	{L("id: a\0b\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0},
-	{L("id: 1\ndata: x\n\nid: a\0b\ndata: y\n\n"), 0, NULL,
-	    "[message|x|1][message|y|1]", "1", -1, 0},
-	{L("id:  sp \n\n"), 0, NULL, "", " sp ", -1, 0},
-	{L("data: a\0b\n\n"), 0, NULL, "[message|a\\0b|]", "", -1, 0},
-	{L("retry: 3000\n"), 0, NULL, "", "", 3000, 0},
-	{L("retry:0\n"), 0, NULL, "", "", 0, 0},
-	{L("retry: 30x0\n"), 0, NULL, "", "", -1, 0},
-	{L("retry: -5\n"), 0, NULL, "", "", -1, 0},
-	{L("retry: +5\n"), 0, NULL, "", "", -1, 0},
-	{L("retry:  5\n"), 0, NULL, "", "", -1, 0},
-	{L("retry: 5 \n"), 0, NULL, "", "", -1, 0},
-	{L("retry:\n"), 0, NULL, "", "", -1, 0},
-	{L("retry\n"), 0, NULL, "", "", -1, 0},
-	{L("retry: 1000\nretry: abc\n"), 0, NULL, "", "", 1000, 0},
-	{L("retry: 99999999999999999999999999\n"), 0, NULL, "", "",
-	    LONG_MAX, 0},
-	{L("data: a\rdata: b\r\r"), 0, NULL, "[message|a\\nb|]", "", -1, 0},
-	{L("data: a\r\n\r\n"), 0, NULL, "[message|a|]", "", -1, 0},
-	{L("data: a\r\ndata: b\n\r\n"), 0, NULL, "[message|a\\nb|]", "", -1,
-	    0},
-	{L("data: a\r\r\ndata: b\n\n"), 0, NULL, "[message|a|][message|b|]",
-	    "", -1, 0},
-	{L("data: a\n\r\ndata: b\r\n\n"), 0, NULL, "[message|a|][message|b|]",
-	    "", -1, 0},
-	{L("data: a\n\rdata: b\r\r"), 0, NULL, "[message|a|][message|b|]", "",
-	    -1, 0},
-	{L("\xef\xbb\xbf" "data: x\n\n"), 0, NULL, "[message|x|]", "", -1,
-	    0},
-	{L("\xef\xbb\xbf\xef\xbb\xbf" "data: x\n\n"), 0, NULL, "", "", -1, 0},
-	{L("\xef\xbb" "data: x\n\n"), 0, NULL, "", "", -1, 0},
-	{L("\xef\xbb\n" "data: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0},
-	{L("data: x\n\n\xef\xbb\xbf" "data: y\n\n"), 0, NULL,
-	    "[message|x|]", "", -1, 0},
-	{L("data: \xef\xbb\xbf\n\n"), 0, NULL, "[message|\xef\xbb\xbf|]", "",
-	    -1, 0},
-	{L("\n\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0},
+	{ "", 0, 0, NULL, "", "", -1, 0 },
+	{ L("data: hello\n\n"), 0, NULL, "[message|hello|]", "", -1, 0 },
+	{ L("data: a\ndata: b\n\n"), 0, NULL, "[message|a\\nb|]", "", -1, 0 },
+	{ L("data:a\n\n"), 0, NULL, "[message|a|]", "", -1, 0 },
+	{ L("data:  a \n\n"), 0, NULL, "[message| a |]", "", -1, 0 },
+	{ L("data: a\ndata:\ndata: b\n\n"), 0, NULL, "[message|a\\n\\nb|]", "",
+	    -1, 0 },
+	{ L("data: a\ndata:\n\n"), 0, NULL, "[message|a\\n|]", "", -1, 0 },
+	{ L("data:\ndata\n\n"), 0, NULL, "[message|\\n|]", "", -1, 0 },
+	{ L("data\n\n"), 0, NULL, "", "", -1, 0 },
+	{ L("data:\n\n"), 0, NULL, "", "", -1, 0 },
+	{ L("data: x"), 0, NULL, "", "", -1, 0 },
+	{ L("data: x\n"), 0, NULL, "", "", -1, 0 },
+	{ L("data: x\n\n\n\n\n"), 0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("event: ping\ndata: x\n\n"), 0, NULL, "[ping|x|]", "", -1, 0 },
+	{ L("event: ping\n\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("event:\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("event\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("event: a\nevent: b\ndata: x\n\n"), 0, NULL, "[b|x|]", "", -1, 0 },
+	{ L(": comment\ndata: x\n:\n: data: y\n\n"), 0, NULL, "[message|x|]",
+	    "", -1, 0 },
+	{ L(":\n\n"), 0, NULL, "", "", -1, 0 },
+	{ L("foo: bar\nDATA: y\ndata : z\ndata: x\n\n"), 0, NULL,
+	    "[message|x|]", "", -1, 0 },
+	{ L("id: 1\ndata: x\n\n"), 0, NULL, "[message|x|1]", "1", -1, 0 },
+	{ L("data: x\nid: 1\n\n"), 0, NULL, "[message|x|1]", "1", -1, 0 },
+	{ L("id: 7\ndata:\n\n"), 0, NULL, "", "7", -1, 0 },
+	{ L("id: 7\ndata: \n\n"), 0, NULL, "", "7", -1, 0 },
+	{ L("id: 7\n\n"), 0, NULL, "", "7", -1, 0 },
+	{ L("id: 7\n"), 0, NULL, "", "", -1, 0 },
+	{ L("id: 7\n\nid\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("id: 7\n\nid:\n\n"), 0, NULL, "", "", -1, 0 },
+	{ L("id: a\0b\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("id: 1\ndata: x\n\nid: a\0b\ndata: y\n\n"), 0, NULL,
+	    "[message|x|1][message|y|1]", "1", -1, 0 },
+	{ L("id:  sp \n\n"), 0, NULL, "", " sp ", -1, 0 },
+	{ L("data: a\0b\n\n"), 0, NULL, "[message|a\\0b|]", "", -1, 0 },
+	{ L("retry: 3000\n"), 0, NULL, "", "", 3000, 0 },
+	{ L("retry:0\n"), 0, NULL, "", "", 0, 0 },
+	{ L("retry: 30x0\n"), 0, NULL, "", "", -1, 0 },
+	{ L("retry: -5\n"), 0, NULL, "", "", -1, 0 },
+	{ L("retry: +5\n"), 0, NULL, "", "", -1, 0 },
+	{ L("retry:  5\n"), 0, NULL, "", "", -1, 0 },
+	{ L("retry: 5 \n"), 0, NULL, "", "", -1, 0 },
+	{ L("retry:\n"), 0, NULL, "", "", -1, 0 },
+	{ L("retry\n"), 0, NULL, "", "", -1, 0 },
+	{ L("retry: 1000\nretry: abc\n"), 0, NULL, "", "", 1000, 0 },
+	{ L("retry: 99999999999999999999999999\n"), 0, NULL, "", "", LONG_MAX,
+	    0 },
+	{ L("data: a\rdata: b\r\r"), 0, NULL, "[message|a\\nb|]", "", -1, 0 },
+	{ L("data: a\r\n\r\n"), 0, NULL, "[message|a|]", "", -1, 0 },
+	{ L("data: a\r\ndata: b\n\r\n"), 0, NULL, "[message|a\\nb|]", "", -1,
+	    0 },
+	{ L("data: a\r\r\ndata: b\n\n"), 0, NULL, "[message|a|][message|b|]",
+	    "", -1, 0 },
+	{ L("data: a\n\r\ndata: b\r\n\n"), 0, NULL, "[message|a|][message|b|]",
+	    "", -1, 0 },
+	{ L("data: a\n\rdata: b\r\r"), 0, NULL, "[message|a|][message|b|]", "",
+	    -1, 0 },
+	{ L("\xef\xbb\xbf"
+	    "data: x\n\n"),
+	    0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("\xef\xbb\xbf\xef\xbb\xbf"
+	    "data: x\n\n"),
+	    0, NULL, "", "", -1, 0 },
+	{ L("\xef\xbb"
+	    "data: x\n\n"),
+	    0, NULL, "", "", -1, 0 },
+	{ L("\xef\xbb\n"
+	    "data: x\n\n"),
+	    0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("data: x\n\n\xef\xbb\xbf"
+	    "data: y\n\n"),
+	    0, NULL, "[message|x|]", "", -1, 0 },
+	{ L("data: \xef\xbb\xbf\n\n"), 0, NULL, "[message|\xef\xbb\xbf|]", "",
+	    -1, 0 },
+	{ L("\n\ndata: x\n\n"), 0, NULL, "[message|x|]", "", -1, 0 },
 	/* Caps: max 16 bytes for a line and for the joined data. */
-	{L("data: 0123456789abcdef\n\n"), 16, NULL, "", "", -1, -1},
-	{L("data: 0123456789"), 16, NULL, "", "", -1, 0},
-	{L("data: 0123456789a"), 16, NULL, "", "", -1, -1},
-	{L(": 0123456789abcdefgh\n"), 16, NULL, "", "", -1, -1},
-	{L("data:01234567\ndata:0123456\n\n"), 16, NULL,
-	    "[message|01234567\\n0123456|]", "", -1, 0},
-	{L("data:01234567\ndata:01234567\n\n"), 16, NULL, "", "", -1, -1},
-	{L("data: x\n\ndata:0123456789\ndata:0123456789\n\ndata: y\n\n"), 16,
-	    NULL, "[message|x|]", "", -1, -1},
+	{ L("data: 0123456789abcdef\n\n"), 16, NULL, "", "", -1, -1 },
+	{ L("data: 0123456789"), 16, NULL, "", "", -1, 0 },
+	{ L("data: 0123456789a"), 16, NULL, "", "", -1, -1 },
+	{ L(": 0123456789abcdefgh\n"), 16, NULL, "", "", -1, -1 },
+	{ L("data:01234567\ndata:0123456\n\n"), 16, NULL,
+	    "[message|01234567\\n0123456|]", "", -1, 0 },
+	{ L("data:01234567\ndata:01234567\n\n"), 16, NULL, "", "", -1, -1 },
+	{ L("data: x\n\ndata:0123456789\ndata:0123456789\n\ndata: y\n\n"), 16,
+	    NULL, "[message|x|]", "", -1, -1 },
 	/* Callback stop. */
-	{L("data: a\n\ndata: stop\n\ndata: b\n\n"), 0, "stop",
-	    "[message|a|][message|stop|]", "", -1, 1},
-	{L("id: 1\ndata: stop\n\nid: 2\n\n"), 0, "stop", "[message|stop|1]",
-	    "1", -1, 1},
-	{L("data: stop\r\ndata: b\n\n"), 0, "stop", "[message|stop\\nb|]",
-	    "", -1, 0},
-	{L("data: stop\r\n\r\nretry: 5\n"), 0, "stop", "[message|stop|]", "",
-	    -1, 1},
+	{ L("data: a\n\ndata: stop\n\ndata: b\n\n"), 0, "stop",
+	    "[message|a|][message|stop|]", "", -1, 1 },
+	{ L("id: 1\ndata: stop\n\nid: 2\n\n"), 0, "stop", "[message|stop|1]",
+	    "1", -1, 1 },
+	{ L("data: stop\r\ndata: b\n\n"), 0, "stop", "[message|stop\\nb|]", "",
+	    -1, 0 },
+	{ L("data: stop\r\n\r\nretry: 5\n"), 0, "stop", "[message|stop|]", "",
+	    -1, 1 },
 	/* A typical MCP stream: priming event, then a response. */
-	{L("id: s1-0\ndata: \n\nretry: 2000\n\n"
-	   "event: message\nid: s1-1\n"
-	   "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n"),
-	    0, NULL, "[message|{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}|s1-1]",
-	    "s1-1", 2000, 0},
+	{ L("id: s1-0\ndata: \n\nretry: 2000\n\n"
+	    "event: message\nid: s1-1\n"
+	    "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n"),
+	    0, NULL,
+	    "[message|{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}|s1-1]",
+	    "s1-1", 2000, 0 },
 };
 
 static size_t
@@ -219,12 +228,12 @@ check(const struct scase *c, size_t i, size_t chunk, size_t at)
 	struct result res;
 
 	res = run(c->max ? c->max : 64, c->in, n, chunk, at, c->stop_on);
-	cr_expect_str_eq(res.events, c->want, "case %zu chunk %zu at %zu", i,
-	    chunk, at);
-	cr_expect_str_eq(res.last_id, c->last_id, "case %zu chunk %zu at %zu",
-	    i, chunk, at);
-	cr_expect_eq(res.retry, c->retry, "case %zu chunk %zu at %zu", i,
-	    chunk, at);
+	cr_expect_str_eq(
+	    res.events, c->want, "case %zu chunk %zu at %zu", i, chunk, at);
+	cr_expect_str_eq(
+	    res.last_id, c->last_id, "case %zu chunk %zu at %zu", i, chunk, at);
+	cr_expect_eq(
+	    res.retry, c->retry, "case %zu chunk %zu at %zu", i, chunk, at);
 	cr_expect_eq(res.rc, c->rc, "case %zu chunk %zu at %zu: rc %d", i,
 	    chunk, at, res.rc);
 	result_free(&res);
@@ -290,8 +299,7 @@ Test(sse, reset_keeps_last_id_and_retry)
 	cr_assert_str_eq(sse_last_id(p), "9");
 	cr_assert_eq(sse_retry_ms(p), 500);
 	/* The half event (type, data, pending id) is gone. */
-	cr_assert_eq(sse_feed(p, "ial\n\ndata: new\n\n", 16, on_event, &r),
-	    0);
+	cr_assert_eq(sse_feed(p, "ial\n\ndata: new\n\n", 16, on_event, &r), 0);
 	cr_assert_str_eq(buf_data(&r.out), "[message|new|9]");
 	cr_assert_str_eq(sse_last_id(p), "9");
 	sse_free(&p);
@@ -416,8 +424,22 @@ Test(sse, free_null_and_defaults)
 Test(sse, random_chunkings_agree)
 {
 	static const char *const atoms[] = {
-		"data", "id", "event", "retry", ":", " ", "\r", "\n", "x",
-		"12", "\0", "\xef", "\xbb", "\xbf", "\xef\xbb\xbf", "stop",
+		"data",
+		"id",
+		"event",
+		"retry",
+		":",
+		" ",
+		"\r",
+		"\n",
+		"x",
+		"12",
+		"\0",
+		"\xef",
+		"\xbb",
+		"\xbf",
+		"\xef\xbb\xbf",
+		"stop",
 	};
 	uint32_t seed = 4242;
 	char in[256];
@@ -433,7 +455,8 @@ Test(sse, random_chunkings_agree)
 			size_t k;
 
 			seed = seed * 1103515245u + 12345u;
-			s = atoms[(seed >> 16) % (sizeof(atoms) / sizeof(*atoms))];
+			s = atoms[(seed >> 16) %
+			    (sizeof(atoms) / sizeof(*atoms))];
 			k = s[0] ? strlen(s) : 1;
 			memcpy(in + n, s, k);
 			n += k;
