@@ -28,25 +28,35 @@ trap 'rm -rf "$log"' EXIT
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# Nothing may hang CI: every stage has a deadline (a hang is a failure
+# that says which stage), every test one too, and node's runner exits
+# when its tests are done even if a stray child is still running.
+stage() { # NAME SECONDS CMD...
+	name=$1 secs=$2
+	shift 2
+	rc=0
+	timeout -k 15 "$secs" "$@" || rc=$?
+	[ $rc -ne 124 ] && [ $rc -ne 137 ] ||
+	    echo "test.sh: stage '$name' did not finish within $secs s" >&2
+	echo $rc >"$log/$name.rc"
+}
+nodetest="node --test --test-concurrency=1 --test-reporter=spec
+    --test-force-exit --test-timeout=120000"
+export MCP_BRIDGE="$(pwd)/$b/src/mcp-bridge"
+
 # sh has no pipefail: each stage writes its exit code to a file.
 {
-	meson test -C $b --print-errorlogs
-	echo $? >"$log/unit.rc"
-	meson test -C $f --suite fuzz --print-errorlogs
-	echo $? >"$log/fuzz.rc"
+	stage unit 900 meson test -C $b --print-errorlogs
+	stage fuzz 300 meson test -C $f --suite fuzz --print-errorlogs
 } 2>&1 | tee "$log/unit"
 {
-	MCP_BRIDGE="$(pwd)/$b/src/mcp-bridge" node --test \
-	    --test-concurrency=1 --test-reporter=spec tests/integration/
-	echo $? >"$log/integ.rc"
+	stage integ 900 $nodetest tests/integration/
 } 2>&1 | tee "$log/integ"
 # The sign-in tests once more, with tokens in a real gnome-keyring.
 {
-	MCP_BRIDGE="$(pwd)/$b/src/mcp-bridge" \
-	    tests/integration/with-keyring.sh node --test \
-	    --test-concurrency=1 --test-reporter=spec \
+	stage keyring 300 \
+	    tests/integration/with-keyring.sh $nodetest \
 	    tests/integration/signin.test.mjs
-	echo $? >"$log/keyring.rc"
 } 2>&1 | tee "$log/keyring"
 unit_rc=$(cat "$log/unit.rc" 2>/dev/null || echo 1)
 fuzz_rc=$(cat "$log/fuzz.rc" 2>/dev/null || echo 1)

@@ -7,10 +7,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 
-import { BRIDGE, baseEnv, hostedFixture, requireBridge, sleep, waitUntil } from './lib.mjs';
+import { BRIDGE, baseEnv, spawn, hostedFixture, requireBridge, sleep, waitUntil } from './lib.mjs';
 
 const hosted = hostedFixture();
 

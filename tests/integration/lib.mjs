@@ -14,7 +14,7 @@
 // The bridge binary comes from env MCP_BRIDGE, default <repo>/build/src/mcp-bridge.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn as spawnRaw, spawnSync } from 'node:child_process';
 import { after, before, beforeEach } from 'node:test';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -128,6 +128,29 @@ function lineSplitter(onLine) {
 }
 
 // ------------------------------------------------------------ child processes
+
+// Every child a test starts is killed when the test process exits, even
+// when a failed test left one behind: a stray server must never keep a
+// test file (and CI) running.
+const liveChildren = new Set();
+process.on('exit', () => {
+  for (const p of liveChildren) {
+    try { p.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+/** Registers `proc` for the exit-time kill; returns it. */
+export function track(proc) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return proc;
+  liveChildren.add(proc);
+  proc.once('exit', () => liveChildren.delete(proc));
+  return proc;
+}
+
+/** child_process.spawn, tracked. */
+export function spawn(cmd, args, opts) {
+  return track(spawnRaw(cmd, args, opts));
+}
 
 /** Spawns `cmd`, resolves with {proc, port} once it prints "READY <port>" on stdout. */
 async function spawnReady(cmd, args, { env, cwd, label, timeoutMs = 15000 }) {
@@ -356,7 +379,7 @@ export class RecordingStdioTransport extends StdioClientTransport {
 
   async start() {
     await super.start();
-    const proc = this._process;
+    const proc = track(this._process);
     this.proc = proc;
     proc.stdout.on('data', lineSplitter((line) => {
       this.stdoutLines.push(line);

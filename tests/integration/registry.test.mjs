@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import {
   startIdp, userEnv, runBridge, connectBridge, closeAndCheck, resultText, waitUntil, sleep,
-  HostedServer, tmpDir, REPO, withTimeout, sanitizerReport, REGISTRYD } from './lib.mjs';
+  HostedServer, tmpDir, REPO, withTimeout, sanitizerReport, REGISTRYD, spawn } from './lib.mjs';
 
 const T = { timeout: 10000 };
 const RES = (n) => `http://127.0.0.1/${n}`;

@@ -12,8 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { startIdp, tmpDir, REPO, withTimeout, waitUntil, sleep, sanitizerReport, REGISTRYD } from './lib.mjs';
+import { spawn, startIdp, tmpDir, REPO, withTimeout, waitUntil, sleep, sanitizerReport, REGISTRYD } from './lib.mjs';
 
 const FIX = path.join(REPO, 'tests/fixtures/registry');
 const OFF = 'io.modelcontextprotocol.registry/official';

@@ -19,6 +19,16 @@ async function call(h, name, args = {}, opts = {}) {
   return h.client.callTool({ name, arguments: args }, undefined, { ...T, ...opts });
 }
 
+/**
+ * A call that is awaited later: handled at once, so that an early
+ * rejection (the bridge may answer before the test gets to await) is not
+ * an unhandled rejection, which node's runner blames on the running test.
+ */
+function inflight(p) {
+  p.catch(() => {});
+  return p;
+}
+
 const cleanup = closeAndCheck;
 
 /** Asserts that `p` rejects with an McpError within `ms`; returns the error. */
@@ -96,7 +106,7 @@ describe('against hosted-server (SSE mode)', () => {
   test('session expiry while a call is in flight: that call errors (no hang), the next call works', { timeout: 20000 }, async (t) => {
     const h = await connectBridge({ url: hosted.url });
     cleanup(t, h);
-    const p = call(h, 'slow', { ms: 4000 }, { timeout: 15000 });
+    const p = inflight(call(h, 'slow', { ms: 4000 }, { timeout: 15000 }));
     await waitUntil(async () => (await hosted.state()).methods.includes('tools/call'), 3000, 'call upstream');
     await hosted.control('expire-sessions');
     let outcome;
@@ -300,7 +310,7 @@ describe('against hosted-server (SSE mode)', () => {
   test('a dropped stream that cannot be resumed (server gone) ends in an error, not a hang', { timeout: 30000 }, async (t) => {
     const h = await connectBridge({ url: hosted.url });
     cleanup(t, h);
-    const p = call(h, 'drop_stream', { delayMs: 3000 }, { timeout: 20000 });
+    const p = inflight(call(h, 'drop_stream', { delayMs: 3000 }, { timeout: 20000 }));
     await waitUntil(async () => (await hosted.state()).drops.length === 1, 3000, 'stream dropped');
     await hosted.kill();
     try {
@@ -332,7 +342,7 @@ describe('against hosted-server (SSE mode)', () => {
   test('hosted server killed during a call: that call errors within a few seconds', { timeout: 30000 }, async (t) => {
     const h = await connectBridge({ url: hosted.url });
     cleanup(t, h);
-    const p = call(h, 'slow', { ms: 8000 }, { timeout: 15000 });
+    const p = inflight(call(h, 'slow', { ms: 8000 }, { timeout: 15000 }));
     await waitUntil(async () => (await hosted.state()).methods.includes('tools/call'), 3000, 'call upstream');
     await hosted.kill();
     try {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   startIdp, userEnv, runBridge, connectBridge, closeAndCheck, resultText, waitUntil, sleep, types,
-  HostedServer, freePort, withTimeout, sanitizerReport, BRIDGE } from './lib.mjs';
+  HostedServer, freePort, withTimeout, sanitizerReport, BRIDGE, spawn } from './lib.mjs';
 
 const STORE = process.env.SIGNIN_STORE || 'file';
 const SIGNIN_TOOL = 'mcp_bridge_sign_in';
@@ -394,7 +394,6 @@ test('login in a terminal: QR code, the browser opened with the address, Ctrl-C 
   fs.mkdirSync(bin);
   const opened = path.join(env.dir, 'opened');
   fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 });
-  const { spawn } = await import('node:child_process');
   // script(1) gives the bridge a terminal on stdin/stdout/stderr.
   const proc = spawn('script', ['-qfec', `exec '${BRIDGE}' login`, '/dev/null'],
     { env: { ...env, PATH: `${bin}:${process.env.PATH}`, DISPLAY: ':99', LANG: 'C.UTF-8' }, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -9,15 +9,21 @@ for tool in dbus-run-session gnome-keyring-daemon; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "skip: no $tool"; exit 77; }
 done
 tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 mkdir -p "$tmp/home" "$tmp/run"
 chmod 700 "$tmp/run"
 export HOME="$tmp/home" XDG_DATA_HOME="$tmp/home/data" \
     XDG_RUNTIME_DIR="$tmp/run" SIGNIN_STORE=keyring
 unset DISPLAY WAYLAND_DISPLAY GNOME_KEYRING_CONTROL
-exec dbus-run-session -- sh -c '
+# The daemon outlives its parent; its stderr goes to a file, so that it
+# never holds the caller's stdout/stderr pipe open. Not exec: the trap
+# cleans $tmp.
+dbus-run-session -- sh -c '
 eval "$(printf %s test-password |
-    gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+    gnome-keyring-daemon --unlock --components=secrets \
+    2>"$HOME/gnome-keyring.log")" >/dev/null
 export GNOME_KEYRING_CONTROL
 exec "$@"
 ' with-keyring "$@"
