@@ -12,7 +12,9 @@
 // demo approves their codes at the IdP), see different servers
 // (`mcp-bridge servers`), and alice's IDE ("demo-ide", the MCP SDK client)
 // runs `mcp-bridge run --server presto`: tools, calls, an elicitation the
-// client approves, progress; both log out. Exits non-zero on any failure.
+// client approves, progress; then `mcp-bridge tools` and `mcp-bridge run`
+// serving every server alice may use behind one entry (calls routed by
+// the <server>__ prefix); both log out. Exits non-zero on any failure.
 // Needs `npm ci` in tests/node first. Tokens go to the keyring when a Secret
 // Service is running (demo.sh starts one), else to the file store.
 
@@ -212,6 +214,25 @@ try {
   await client.close();
   client = null;
   say('closed (the bridge ended the hosted session with DELETE)');
+  say();
+  cli('alice', ['tools']);
+  say('alice$ mcp-bridge run     (one IDE entry for every server alice may use)');
+  transport = new StdioClientTransport({ command: bridge, args: ['run'], env: users.alice, stderr: 'pipe' });
+  client = new Client({ name: 'demo-ide', version: '1.0.0' }, { capabilities: {} });
+  const t0 = Date.now();
+  await client.connect(transport, { timeout: 10000 });
+  say(`initialize answered by the bridge in ${Date.now() - t0} ms`);
+  ({ tools } = await client.listTools(undefined, { timeout: 10000 }));
+  const servers = [...new Set(tools.map((t) => t.name.split('__')[0]))];
+  say(`${tools.length} tools from ${servers.length} servers (${servers.join(', ')}): ${tools.filter((t) => t.name.endsWith('__echo')).map((t) => t.name).join(', ')}, ...`);
+  for (const id of servers) {
+    const r = await client.callTool({ name: `${id}__echo`, arguments: { text: `routed to ${id}` } }, undefined, T);
+    say(`${id}__echo -> ${text(r)}`);
+    if (text(r) !== `routed to ${id}`) throw new Error(`${id}__echo returned ${text(r)}`);
+  }
+  await client.close();
+  client = null;
+  say('closed');
   say();
   cli('alice', ['logout']);
   cli('bob', ['logout']);

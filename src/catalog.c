@@ -393,12 +393,13 @@ list_end(struct catalog *c, const char *why)
 static void
 save_cache(struct catalog *c, long max_age)
 {
-	json_t *pages = json_array(), *root;
+	json_t *pages, *root;
 	char *tmp;
 	int fd;
 
 	if (c->cache_path == NULL)
 		return;
+	pages = json_array();
 	for (size_t i = 0; i < c->nold; i++)
 		json_array_append_new(pages,
 		    json_pack("{s:s?, s:s?, s:s%}", "cursor", c->old[i].cursor,

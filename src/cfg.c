@@ -13,32 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg_int.h"
 #include "url.h"
 #include "xmem.h"
-
-enum cfg_type { T_STR, T_URL, T_ENUM, T_PATH, T_SCOPES, T_SERVERS };
-
-enum cfg_key {
-	K_ISSUER,
-	K_CLIENT_ID,
-	K_SCOPES,
-	K_TOKEN_STORE,
-	K_CACERT,
-	K_LOG_LEVEL,
-	K_REGISTRY,
-	K_PROFILE,
-	K_RESOURCE,
-	K_SERVERS,
-	K__MAX
-};
-
-struct cfg_keydef {
-	const char *name; /* JSON key */
-	const char *env;  /* environment variable */
-	enum cfg_type type;
-	const char *expect; /* for enums: space-separated choices */
-	int secret;         /* printed as [redacted] */
-};
 
 static const struct cfg_keydef keys[K__MAX] = {
 	{ "issuer", "MCP_BRIDGE_ISSUER", T_URL, NULL, 0 },
@@ -53,32 +30,14 @@ static const struct cfg_keydef keys[K__MAX] = {
 	{ "profile", "MCP_BRIDGE_PROFILE", T_STR, NULL, 0 },
 	{ "resource", "MCP_BRIDGE_RESOURCE", T_STR, NULL, 0 },
 	{ "servers", NULL, T_SERVERS, NULL, 0 },
-};
-
-struct cfg_server {
-	char *name; /* [A-Za-z0-9_.-]{1,64} */
-	char *url;
-	char *id;       /* NULL if absent */
-	char *resource; /* RFC 8707 audience, NULL if absent */
-};
-
-struct cfg {
-	char *val[K__MAX];    /* string keys; owned */
-	char *origin[K__MAX]; /* owned */
-	char **scopes;        /* owned */
-	size_t nscopes;
-	struct cfg_server *srv; /* owned */
-	size_t nsrv;
+	{ "tools", NULL, T_TOOLS, NULL, 0 },
 };
 
 static const char *default_scopes[] = { "openid", "offline_access", "email",
 	"profile", "groups" };
 
-static void seterr(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errsz, const char *fmt, ...)
+void
+cfg_seterr(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -91,8 +50,8 @@ seterr(char *err, size_t errsz, const char *fmt, ...)
 			*c = '?';
 }
 
-static void
-set_origin(struct cfg *c, enum cfg_key k, const char *origin)
+void
+cfg_set_origin(struct cfg *c, enum cfg_key k, const char *origin)
 {
 	free(c->origin[k]);
 	c->origin[k] = x_strdup(origin);
@@ -106,20 +65,6 @@ scopes_clear(struct cfg *c)
 	free(c->scopes);
 	c->scopes = NULL;
 	c->nscopes = 0;
-}
-
-static void
-servers_clear(struct cfg *c)
-{
-	for (size_t i = 0; i < c->nsrv; i++) {
-		free(c->srv[i].name);
-		free(c->srv[i].url);
-		free(c->srv[i].id);
-		free(c->srv[i].resource);
-	}
-	free(c->srv);
-	c->srv = NULL;
-	c->nsrv = 0;
 }
 
 struct cfg *
@@ -152,7 +97,9 @@ cfg_free(struct cfg **cp)
 		free(c->origin[k]);
 	}
 	scopes_clear(c);
-	servers_clear(c);
+	cfg_servers_clear(c);
+	cfg_globs_free(&c->allow);
+	cfg_globs_free(&c->deny);
 	free(c);
 	*cp = NULL;
 }
@@ -182,7 +129,7 @@ check_string(enum cfg_key k, const char *v, char *why, size_t whysz)
 	switch (keys[k].type) {
 	case T_URL:
 		if (url_check_upstream(v, uerr, sizeof(uerr)) == -1) {
-			seterr(why, whysz,
+			cfg_seterr(why, whysz,
 			    "expected an https URL (http only "
 			    "for loopback): %s",
 			    uerr);
@@ -191,14 +138,14 @@ check_string(enum cfg_key k, const char *v, char *why, size_t whysz)
 		return 0;
 	case T_ENUM:
 		if (!enum_ok(keys[k].expect, v)) {
-			seterr(
+			cfg_seterr(
 			    why, whysz, "expected one of: %s", keys[k].expect);
 			return -1;
 		}
 		return 0;
 	case T_PATH:
 		if ((f = fopen(v, "r")) == NULL) {
-			seterr(why, whysz, "expected a readable file: %s",
+			cfg_seterr(why, whysz, "expected a readable file: %s",
 			    strerror(errno));
 			return -1;
 		}
@@ -206,7 +153,7 @@ check_string(enum cfg_key k, const char *v, char *why, size_t whysz)
 		return 0;
 	default:
 		if (*v == '\0') {
-			seterr(why, whysz, "expected a non-empty string");
+			cfg_seterr(why, whysz, "expected a non-empty string");
 			return -1;
 		}
 		return 0;
@@ -220,12 +167,12 @@ set_string(struct cfg *c, enum cfg_key k, const char *v, const char *origin,
 	char why[384];
 
 	if (check_string(k, v, why, sizeof(why)) == -1) {
-		seterr(err, errsz, "%s: %s: %s", origin, keys[k].name, why);
+		cfg_seterr(err, errsz, "%s: %s: %s", origin, keys[k].name, why);
 		return -1;
 	}
 	free(c->val[k]);
 	c->val[k] = x_strdup(v);
-	set_origin(c, k, origin);
+	cfg_set_origin(c, k, origin);
 	return 0;
 }
 
@@ -237,14 +184,14 @@ set_scopes_json(
 	json_t *e;
 
 	if (!json_is_array(v)) {
-		seterr(err, errsz, "%s: scopes: expected an array of strings",
-		    origin);
+		cfg_seterr(err, errsz,
+		    "%s: scopes: expected an array of strings", origin);
 		return -1;
 	}
 	json_array_foreach(v, i, e)
 	{
 		if (!json_is_string(e) || json_string_length(e) == 0) {
-			seterr(err, errsz,
+			cfg_seterr(err, errsz,
 			    "%s: scopes[%zu]: expected a "
 			    "non-empty string",
 			    origin, i);
@@ -255,132 +202,7 @@ set_scopes_json(
 	c->scopes = x_calloc(json_array_size(v) + 1, sizeof(char *));
 	json_array_foreach(v, i, e) c->scopes[c->nscopes++] =
 	    x_strdup(json_string_value(e));
-	set_origin(c, K_SCOPES, origin);
-	return 0;
-}
-
-static int
-name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return 0;
-	return strspn(s,
-	           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	           "0123456789_.-") == n;
-}
-
-/* Checks the keys of servers[i]: name, url, id (strings) or x-*. */
-static int
-check_server_keys(
-    json_t *s, size_t i, const char *origin, char *err, size_t errsz)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(s, k, v)
-	{
-		if (strncmp(k, "x-", 2) == 0)
-			continue;
-		if (strcmp(k, "name") != 0 && strcmp(k, "url") != 0 &&
-		    strcmp(k, "id") != 0 && strcmp(k, "resource") != 0) {
-			seterr(err, errsz,
-			    "%s: servers[%zu].%s: unknown key "
-			    "(expected name, url, id, resource)",
-			    origin, i, k);
-			return -1;
-		}
-		if (!json_is_string(v)) {
-			seterr(err, errsz,
-			    "%s: servers[%zu].%s: expected a "
-			    "string",
-			    origin, i, k);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Checks servers[i]; 0/-1 with err naming the path. */
-static int
-check_server(json_t *s, size_t i, json_t *all, const char *origin, char *err,
-    size_t errsz)
-{
-	const char *k, *name;
-	char uerr[256];
-
-	if (!json_is_object(s)) {
-		seterr(err, errsz,
-		    "%s: servers[%zu]: expected an object "
-		    "{\"name\", \"url\", \"id\"}",
-		    origin, i);
-		return -1;
-	}
-	if (check_server_keys(s, i, origin, err, errsz) == -1)
-		return -1;
-	name = json_string_value(json_object_get(s, "name"));
-	if (name == NULL || !name_ok(name)) {
-		seterr(err, errsz,
-		    "%s: servers[%zu].name: expected "
-		    "[A-Za-z0-9_.-]{1,64}",
-		    origin, i);
-		return -1;
-	}
-	for (size_t j = 0; j < i; j++) {
-		const char *o = json_string_value(
-		    json_object_get(json_array_get(all, j), "name"));
-		if (o != NULL && strcmp(o, name) == 0) {
-			seterr(err, errsz,
-			    "%s: servers[%zu].name: expected a "
-			    "unique name, '%s' is also servers[%zu]",
-			    origin, i, name, j);
-			return -1;
-		}
-	}
-	k = json_string_value(json_object_get(s, "url"));
-	if (k == NULL || url_check_upstream(k, uerr, sizeof(uerr)) == -1) {
-		seterr(err, errsz,
-		    "%s: servers[%zu].url: expected an https "
-		    "URL (http only for loopback)%s%s",
-		    origin, i, k ? ": " : "", k ? uerr : "");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-set_servers_json(
-    struct cfg *c, json_t *v, const char *origin, char *err, size_t errsz)
-{
-	size_t i;
-	json_t *s;
-	const char *id;
-
-	if (!json_is_array(v)) {
-		seterr(err, errsz,
-		    "%s: servers: expected an array of "
-		    "{\"name\", \"url\"} objects",
-		    origin);
-		return -1;
-	}
-	json_array_foreach(v, i,
-	    s) if (check_server(s, i, v, origin, err, errsz) == -1) return -1;
-	servers_clear(c);
-	c->srv = x_calloc(json_array_size(v) + 1, sizeof(*c->srv));
-	json_array_foreach(v, i, s)
-	{
-		c->srv[i].name =
-		    x_strdup(json_string_value(json_object_get(s, "name")));
-		c->srv[i].url =
-		    x_strdup(json_string_value(json_object_get(s, "url")));
-		id = json_string_value(json_object_get(s, "id"));
-		c->srv[i].id = id ? x_strdup(id) : NULL;
-		id = json_string_value(json_object_get(s, "resource"));
-		c->srv[i].resource = id ? x_strdup(id) : NULL;
-		c->nsrv++;
-	}
-	set_origin(c, K_SERVERS, origin);
+	cfg_set_origin(c, K_SCOPES, origin);
 	return 0;
 }
 
@@ -402,19 +224,22 @@ apply_one(struct cfg *c, const char *name, json_t *v, const char *origin,
 	if (strncmp(name, "x-", 2) == 0)
 		return 0;
 	if ((k = key_find(name)) == -1) {
-		seterr(err, errsz,
+		cfg_seterr(err, errsz,
 		    "%s: %s: unknown key (expected issuer, "
 		    "client_id, scopes, token_store, cacert, log_level, "
-		    "registry, profile, servers or x-*)",
+		    "registry, profile, resource, servers, tools or x-*)",
 		    origin, name);
 		return -1;
 	}
 	if (keys[k].type == T_SCOPES)
 		return set_scopes_json(c, v, origin, err, errsz);
 	if (keys[k].type == T_SERVERS)
-		return set_servers_json(c, v, origin, err, errsz);
+		return cfg_set_servers_json(c, v, origin, err, errsz);
+	if (keys[k].type == T_TOOLS)
+		return cfg_set_tools_json(c, v, origin, err, errsz);
 	if (!json_is_string(v)) {
-		seterr(err, errsz, "%s: %s: expected a string", origin, name);
+		cfg_seterr(
+		    err, errsz, "%s: %s: expected a string", origin, name);
 		return -1;
 	}
 	return set_string(c, k, json_string_value(v), origin, err, errsz);
@@ -430,13 +255,14 @@ cfg_apply_text(struct cfg *c, const char *text, const char *origin, char *err,
 	int rc = -1;
 
 	if ((root = json_loads(text, JSON_REJECT_DUPLICATES, &je)) == NULL) {
-		seterr(err, errsz, "%s: line %d column %d: invalid JSON: %s",
-		    origin, je.line, je.column, je.text);
+		cfg_seterr(err, errsz,
+		    "%s: line %d column %d: invalid JSON: %s", origin, je.line,
+		    je.column, je.text);
 		return -1;
 	}
 	if (!json_is_object(root)) {
-		seterr(err, errsz, "%s: (top level): expected a JSON object",
-		    origin);
+		cfg_seterr(err, errsz,
+		    "%s: (top level): expected a JSON object", origin);
 		goto out;
 	}
 	json_object_foreach(root, name,
@@ -490,8 +316,9 @@ apply_file(struct cfg *c, const char *path, int must, char *err, size_t errsz)
 	if ((text = read_file(path)) == NULL) {
 		if (!must && errno == ENOENT)
 			return 0;
-		seterr(err, errsz, "%s: (file): expected a readable file: %s",
-		    path, strerror(errno));
+		cfg_seterr(err, errsz,
+		    "%s: (file): expected a readable file: %s", path,
+		    strerror(errno));
 		return -1;
 	}
 	rc = cfg_apply_text(c, text, path, err, errsz);
@@ -566,8 +393,9 @@ apply_flags(struct cfg *c, const char *const *flags, char *err, size_t errsz)
 			    *flags);
 			k = key_find(name);
 		}
-		if (k == -1 || keys[k].type == T_SERVERS) {
-			seterr(
+		if (k == -1 || keys[k].type == T_SERVERS ||
+		    keys[k].type == T_TOOLS) {
+			cfg_seterr(
 			    err, errsz, "flag %s: unknown config key", *flags);
 			return -1;
 		}
@@ -670,36 +498,6 @@ cfg_profile(const struct cfg *c)
 	return c->val[K_PROFILE];
 }
 
-size_t
-cfg_server_count(const struct cfg *c)
-{
-	return c->nsrv;
-}
-
-const char *
-cfg_server_name(const struct cfg *c, size_t i)
-{
-	return i < c->nsrv ? c->srv[i].name : NULL;
-}
-
-const char *
-cfg_server_url(const struct cfg *c, size_t i)
-{
-	return i < c->nsrv ? c->srv[i].url : NULL;
-}
-
-const char *
-cfg_server_id(const struct cfg *c, size_t i)
-{
-	return i < c->nsrv ? c->srv[i].id : NULL;
-}
-
-const char *
-cfg_server_resource(const struct cfg *c, size_t i)
-{
-	return i < c->nsrv ? c->srv[i].resource : NULL;
-}
-
 const char *
 cfg_resource(const struct cfg *c)
 {
@@ -732,11 +530,15 @@ value_json(const struct cfg *c, int k)
 		a = json_array();
 		for (size_t i = 0; i < c->nsrv; i++)
 			json_array_append_new(a,
-			    json_pack("{s:s, s:s, s:s?, s:s?}", "name",
+			    json_pack("{s:s, s:s?, s:s?, s:s?, s:b}", "name",
 			        c->srv[i].name, "url", c->srv[i].url, "id",
-			        c->srv[i].id, "resource", c->srv[i].resource));
+			        c->srv[i].id, "resource", c->srv[i].resource,
+			        "enabled", !c->srv[i].disabled));
 		return a;
 	}
+	if (keys[k].type == T_TOOLS)
+		return json_pack("{s:o, s:o}", "allow",
+		    cfg_globs_json(c->allow), "deny", cfg_globs_json(c->deny));
 	return c->val[k] ? json_string(c->val[k]) : json_null();
 }
 

@@ -46,6 +46,12 @@ const char *cfg_server_name(const struct cfg *c, size_t i);
 const char *cfg_server_url(const struct cfg *c, size_t i);
 const char *cfg_server_id(const struct cfg *c, size_t i);
 const char *cfg_server_resource(const struct cfg *c, size_t i);
+/* servers[i].url may be NULL: the entry adjusts the registry's server. */
+/* 0 when servers[i] says "enabled": false. */
+int cfg_server_enabled(const struct cfg *c, size_t i);
+/* tools.allow / tools.deny globs, NULL-ended; NULL when unset. */
+const char *const *cfg_tools_allow(const struct cfg *c);
+const char *const *cfg_tools_deny(const struct cfg *c);
 /* Default RFC 8707 resource asked for at sign-in, or NULL. */
 const char *cfg_resource(const struct cfg *c);
 /* Origin of a top-level key ("default", a path, "env MCP_BRIDGE_X"...). */

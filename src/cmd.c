@@ -10,6 +10,9 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "hdr.h"
+#include "log.h"
+#include "secret.h"
 #include "xmem.h"
 
 extern char **environ;
@@ -25,11 +28,14 @@ struct cmd {
 /* Keep sorted by name. */
 static const struct cmd cmds[] = {
 	{ "config", cmd_config, "show or validate the configuration" },
+	{ "doctor", cmd_doctor, "check config, sign-in, registry and servers" },
+	{ "ide", cmd_ide, "add mcp-bridge to an IDE's MCP configuration" },
 	{ "login", cmd_login, "sign in to the company (OAuth device flow)" },
 	{ "logout", cmd_logout, "revoke and delete the stored tokens" },
 	{ "run", cmd_run, "serve MCP on stdio, relayed to a hosted server" },
 	{ "servers", cmd_servers, "list the hosted servers you may use" },
 	{ "status", cmd_status, "show who is signed in" },
+	{ "tools", cmd_tools, "list the tools run serves, and their servers" },
 };
 
 void
@@ -81,6 +87,12 @@ config_user_path(void)
 	return NULL;
 }
 
+char *
+cmd_user_config(void)
+{
+	return config_user_path();
+}
+
 struct cfg *
 cmd_load_cfg(
     const char *cmd, const char *explicit_path, const char *const *flags)
@@ -115,22 +127,20 @@ cmd_scope_string(const struct cfg *c)
 	return buf_take(&b, NULL);
 }
 
-int
-cmd_mkdirs(const char *dir)
+/* MCP_BRIDGE_ACCESS_TOKEN: a bearer token unless a header sets one. */
+void
+cmd_env_token(struct hdrlist *h)
 {
-	char *p = x_strdup(dir);
-	int rc = 0;
+	const char *t = getenv("MCP_BRIDGE_ACCESS_TOKEN");
 
-	for (char *c = p + 1; *c && rc == 0; c++) {
-		if (*c != '/')
-			continue;
-		*c = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			rc = -1;
-		*c = '/';
+	if (t == NULL || *t == '\0')
+		return;
+	if (strpbrk(t, "\r\n") != NULL) {
+		log_error("MCP_BRIDGE_ACCESS_TOKEN has a line break; ignored");
+		return;
 	}
-	if (rc == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
+	hdrlist_add_bearer(h, t, strlen(t));
+	/* Keep it out of the environment of anything we might start. */
+	secret_wipe((char *)t, strlen(t));
+	unsetenv("MCP_BRIDGE_ACCESS_TOKEN");
 }

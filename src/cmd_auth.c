@@ -25,6 +25,7 @@
 #include "catalog.h"
 #include "cfg.h"
 #include "cmd.h"
+#include "fsx.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
@@ -33,9 +34,13 @@
 #include "secret.h"
 #include "str.h"
 #include "tokset.h"
+#include "usage.h"
 #include "xmem.h"
 
 extern char **environ;
+
+/* Busiest tools shown per bridge by plain `status`. */
+#define STATUS_TOP_TOOLS 5
 
 struct sess {
 	const char *cmd; /* "login", "logout", "status" */
@@ -72,7 +77,9 @@ static const char logout_usage[] =
     "tokens.\n";
 static const char status_usage[] =
     "usage: mcp-bridge status [--json] [--config FILE] [--log-level L]\n"
-    "Shows who is signed in. Exit 0: signed in, 1: not, 2: error.\n";
+    "Shows who is signed in, and the calls of the bridges running now\n"
+    "(per server and tool: calls, errors, latency; --json: \"bridges\").\n"
+    "Exit 0: signed in, 1: not, 2: error (the bridges never change it).\n";
 
 static const char servers_usage[] =
     "usage: mcp-bridge servers [--json] [--all] [--config FILE] "
@@ -444,15 +451,62 @@ status_text(struct sess *s, const struct oamsg_claims *c, int in)
 	printf("store:   %s\n", auth_store_name(s->auth));
 }
 
+/* The usage documents of the running bridges (new; [] if unreadable). */
+static json_t *
+bridges_json(void)
+{
+	char *text = usage_read_all();
+	json_t *a = text ? json_loads(text, 0, NULL) : NULL;
+
+	free(text);
+	if (json_is_array(a))
+		return a;
+	json_decref(a);
+	return json_array();
+}
+
+/* Prints `j` (stolen) with the bridges added. */
+static void
+status_print(json_t *j)
+{
+	json_object_set_new(j, "bridges", bridges_json());
+	json_dumpf(j, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(j);
+}
+
+/* One line per running bridge and its busiest tools. */
+static void
+bridges_text(void)
+{
+	char *all = usage_read_all();
+	char *sum =
+	    all ? usage_summary(all, time(NULL), STATUS_TOP_TOOLS) : NULL;
+	json_t *a = all ? json_loads(all, 0, NULL) : NULL;
+
+	if (sum == NULL)
+		printf("bridges: unknown (see the message above)\n");
+	else if (json_array_size(a) == 0)
+		printf("bridges: none running\n");
+	else
+		printf("bridges: %zu running\n%s", json_array_size(a), sum);
+	json_decref(a);
+	free(sum);
+	free(all);
+}
+
 static int
 status_env(const char *issuer, int json)
 {
 	if (json)
-		printf("{\"signed_in\":true,\"source\":\"environment\"}\n");
-	else
+		status_print(json_pack(
+		    "{s:b, s:s}", "signed_in", 1, "source", "environment"));
+	else {
 		printf("using MCP_BRIDGE_ACCESS_TOKEN from the environment "
 		       "(not refreshed, not stored)%s%s\n",
 		    issuer ? "; issuer " : "", issuer ? issuer : "");
+		bridges_text();
+	}
 	return CMD_OK;
 }
 
@@ -474,7 +528,11 @@ cmd_status(int argc, char **argv)
 	if (getenv("MCP_BRIDGE_ACCESS_TOKEN"))
 		return status_env(getenv("MCP_BRIDGE_ISSUER"), a.json);
 	if (sess_open(&s, a.config) != 0) {
-		rc = CMD_USAGE; /* 2: could not check */
+		rc = CMD_USAGE; /* 2: could not check; the bridges still show */
+		if (a.json)
+			status_print(json_pack("{s:n}", "signed_in"));
+		else
+			bridges_text();
 		goto out;
 	}
 	in = auth_start(s.auth) == AUTH_SIGNED_IN;
@@ -483,14 +541,12 @@ cmd_status(int argc, char **argv)
 	    oamsg_claims_parse(
 	        secret_data(id), secret_len(id), &c, err, sizeof(err)) == 0)
 		cp = &c;
-	if (a.json) {
-		json_t *j = status_json(&s, cp, in);
-
-		json_dumpf(j, stdout, JSON_COMPACT);
-		putchar('\n');
-		json_decref(j);
-	} else
+	if (a.json)
+		status_print(status_json(&s, cp, in));
+	else {
 		status_text(&s, cp, in);
+		bridges_text();
+	}
 	if (cp)
 		oamsg_claims_clear(cp);
 	rc = in ? CMD_OK : auth_last_error(s.auth)[0] ? CMD_USAGE : CMD_FAIL;
@@ -605,7 +661,7 @@ cmd_catalog_cache(
 	who = x_asprintf("%s|%s", issuer ? issuer : "-", sub ? sub : "-");
 	str_pair_id(registry, who, id);
 	free(who);
-	if (cmd_mkdirs(dir) == -1) {
+	if (fsx_mkdirs(dir) == -1) {
 		free(dir);
 		return NULL;
 	}
@@ -633,11 +689,30 @@ cmd_subject(const struct auth *a)
 	return sub;
 }
 
+struct catalog *
+cmd_catalog_open(struct loop *l, struct http *h, const struct cfg *c,
+    struct auth *a, struct upstream_auth *ua, int all)
+{
+	struct catalog_opts co = { 0 };
+	char *sub = cmd_subject(a);
+	char *cache = cmd_catalog_cache(
+	    cfg_registry(c), cfg_issuer(c), all ? "all" : "", sub);
+	struct catalog *cat;
+
+	auth_token_source(a, ua);
+	co.registry = cfg_registry(c);
+	co.cache_path = cache;
+	co.auth = ua;
+	co.include_denied = all;
+	cat = catalog_new(l, h, &co);
+	free(cache);
+	free(sub);
+	return cat;
+}
+
 static int
 servers_run(struct sess *s)
 {
-	struct catalog_opts co = { 0 };
-	char *cache, *sub;
 
 	if (cfg_registry(s->cfg) == NULL) {
 		fprintf(stderr,
@@ -652,17 +727,8 @@ servers_run(struct sess *s)
 		    cfg_issuer(s->cfg));
 		return CMD_FAIL;
 	}
-	sub = cmd_subject(s->auth);
-	cache = cmd_catalog_cache(
-	    cfg_registry(s->cfg), cfg_issuer(s->cfg), s->all ? "all" : "", sub);
-	auth_token_source(s->auth, &s->ua);
-	co.registry = cfg_registry(s->cfg);
-	co.cache_path = cache;
-	co.auth = &s->ua;
-	co.include_denied = s->all;
-	s->cat = catalog_new(s->loop, s->http, &co);
-	free(cache);
-	free(sub);
+	s->cat =
+	    cmd_catalog_open(s->loop, s->http, s->cfg, s->auth, &s->ua, s->all);
 	s->rc = CMD_FAIL;
 	catalog_refresh(s->cat, listed, s);
 	if (s->rc == CMD_FAIL && loop_run(s->loop) == -1)

@@ -13,14 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "bounds.h"
-#include "catalog.h"
 #include "cfg.h"
 #include "chan.h"
 #include "cmd.h"
+#include "cmd_agg.h"
+#include "cmd_server.h"
 #include "hdr.h"
 #include "http.h"
 #include "log.h"
@@ -29,6 +31,7 @@
 #include "secret.h"
 #include "str.h"
 #include "url.h"
+#include "usage.h"
 
 struct run_opts {
 	const char *url;         /* hosted server endpoint */
@@ -46,19 +49,22 @@ struct run_opts {
 	long long connect_s; /* connect timeout */
 	long long idle_s;    /* request idle timeout, 0 = none */
 	long long max_s;     /* request hard limit, 0 = none */
+	long long refresh_s; /* registry re-check interval */
+	int aggregate;       /* many servers behind this session */
 };
 
 struct run {
 	struct loop *loop;
 	struct http *http;
 	struct router *router;
-	struct auth *auth;        /* company sign-in, or NULL */
-	struct run_opts *o;       /* the options */
-	struct catalog *cat;      /* registry mode: the catalog */
-	struct upstream_auth ua;  /* its token source */
-	int resolving, resolved;  /* registry mode: the server */
-	struct loop_timer *retry; /* registry mode: next lookup */
-	int64_t retry_ms;         /* its current backoff */
+	struct auth *auth;      /* company sign-in, or NULL */
+	struct run_opts *o;     /* the options */
+	struct cmd_server *one; /* --server: the registry lookup */
+	struct cmd_agg *ca;     /* aggregate mode: fills the aggregator */
+	struct usage *usage;    /* aggregate mode: call counters */
+	struct loop_timer *usage_timer;
+	char usage_path[512]; /* where they are written, or "" */
+	int64_t started;      /* unix seconds */
 	struct chan *chan;
 	struct loop_timer *deadline; /* shutdown deadline */
 	int stopping;                /* shutdown started */
@@ -68,7 +74,8 @@ struct run {
 };
 
 static const char run_usage[] =
-    "usage: mcp-bridge run [--url URL] [--config FILE]\n"
+    "usage: mcp-bridge run [--url URL | --server NAME] [--config FILE]\n"
+    "                      [--refresh SEC]\n"
     "                      [--header 'Name: value']...\n"
     "                      [--header-file FILE] [--cacert FILE]\n"
     "                      [--log-level error|warn|info|debug] "
@@ -77,7 +84,8 @@ static const char run_usage[] =
     "                      [--max-request-time SEC]\n"
     "\n"
     "Serves MCP on stdin/stdout and relays it to the hosted MCP server at\n"
-    "URL (Streamable HTTP; https://, or http:// for loopback hosts).\n"
+    "URL (Streamable HTTP; https://, or http:// for loopback hosts), or to\n"
+    "every server of the config and registry at once.\n"
     "\n"
     "  --url URL              hosted server endpoint (default: the one\n"
     "                         \"servers\" entry of the config)\n"
@@ -85,6 +93,10 @@ static const char run_usage[] =
     "files)\n"
     "  --server NAME          the registry's server NAME (full or short "
     "name)\n"
+    "                         (default: every server of the config and\n"
+    "                         registry, tools named <server>__<tool>)\n"
+    "  --refresh SEC          ask the registry again every SEC (default "
+    "300)\n"
     "  --header 'N: v'        extra HTTP header; ${VAR} reads the "
     "environment\n"
     "  --header-file FILE     headers, one per line (keeps secrets out of "
@@ -116,6 +128,7 @@ enum {
 	OPT_MAX,
 	OPT_CONFIG,
 	OPT_SERVER,
+	OPT_REFRESH,
 };
 
 static const struct option run_longopts[] = {
@@ -130,6 +143,7 @@ static const struct option run_longopts[] = {
 	{ "max-request-time", required_argument, NULL, OPT_MAX },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "server", required_argument, NULL, OPT_SERVER },
+	{ "refresh", required_argument, NULL, OPT_REFRESH },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -188,6 +202,14 @@ apply_opt(struct run_opts *o, int c, const char *arg)
 		return seconds("--request-timeout", arg, &o->idle_s);
 	case OPT_MAX:
 		return seconds("--max-request-time", arg, &o->max_s);
+	case OPT_REFRESH:
+		if (seconds("--refresh", arg, &o->refresh_s) != 0)
+			return CMD_USAGE;
+		if (o->refresh_s == 0)
+			return cmd_usage_error("run",
+			    "--refresh must be at "
+			    "least 1 second");
+		return 0;
 	case 'h':
 		return -1;
 	default:
@@ -214,24 +236,6 @@ check_cacert(const char *path)
 		    "in it",
 		    path);
 	return 0;
-}
-
-/* MCP_BRIDGE_ACCESS_TOKEN: a bearer token unless a header sets one. */
-static void
-take_env_token(struct hdrlist *h)
-{
-	const char *t = getenv("MCP_BRIDGE_ACCESS_TOKEN");
-
-	if (t == NULL || *t == '\0')
-		return;
-	if (strpbrk(t, "\r\n") != NULL) {
-		log_error("MCP_BRIDGE_ACCESS_TOKEN has a line break; ignored");
-		return;
-	}
-	hdrlist_add_bearer(h, t, strlen(t));
-	/* Keep it out of the environment of anything we might start. */
-	secret_wipe((char *)t, strlen(t));
-	unsetenv("MCP_BRIDGE_ACCESS_TOKEN");
 }
 
 static int
@@ -262,6 +266,32 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/*
+ * No --url or --server: one static server is relayed as is; several, or
+ * a registry, are aggregated behind this one session.
+ */
+static void
+pick_servers(struct run_opts *o, const struct cfg *c)
+{
+	size_t nurl = 0, last = 0;
+
+	for (size_t i = 0; i < cfg_server_count(c); i++)
+		if (cfg_server_url(c, i) && cfg_server_enabled(c, i)) {
+			nurl++;
+			last = i;
+		}
+	if (o->url == NULL && o->server == NULL) {
+		if (cfg_registry(c) || nurl > 1)
+			o->aggregate = 1;
+		else if (nurl == 1)
+			o->url = cfg_server_url(c, last);
+	}
+	for (size_t i = 0; o->url && i < cfg_server_count(c); i++)
+		if (cfg_server_url(c, i) &&
+		    strcmp(o->url, cfg_server_url(c, i)) == 0)
+			o->resource = cfg_server_resource(c, i);
+}
+
 /* Takes what the flags left open from the configuration. */
 static int
 apply_cfg(struct run_opts *o)
@@ -278,29 +308,21 @@ apply_cfg(struct run_opts *o)
 		if (check_cacert(o->cacert) != 0)
 			return CMD_USAGE;
 	}
-	if (o->url == NULL && cfg_server_count(c) > 1)
-		return cmd_usage_error("run",
-		    "the config lists %zu servers; this version serves one "
-		    "(pick it with --url)",
-		    cfg_server_count(c));
-	if (o->url == NULL && cfg_server_count(c) == 1)
-		o->url = cfg_server_url(c, 0);
-	for (size_t i = 0; o->url && i < cfg_server_count(c); i++)
-		if (strcmp(o->url, cfg_server_url(c, i)) == 0)
-			o->resource = cfg_server_resource(c, i);
-	if (o->url == NULL && o->server == NULL && cfg_registry(c))
-		return cmd_usage_error("run",
-		    "pick the registry's server with --server NAME (see "
-		    "'mcp-bridge servers')");
+	pick_servers(o, c);
 	if (o->server &&
 	    (o->url || !cfg_registry(c) || !cfg_issuer(c) || o->static_auth))
 		return cmd_usage_error("run",
 		    "--server needs a registry and a sign-in issuer in the "
 		    "config, and no --url or static Authorization");
-	if (o->url == NULL && o->server == NULL)
+	if (o->url == NULL && o->server == NULL && !o->aggregate)
 		return cmd_usage_error("run",
-		    "--url is required (or one "
-		    "\"servers\" entry in the config)");
+		    "--url is required (or \"servers\" entries or a "
+		    "registry in the config)");
+	if (o->aggregate && cfg_registry(c) &&
+	    (!cfg_issuer(c) || o->static_auth))
+		log_warn("the registry needs the company sign-in (an issuer, "
+		         "no static Authorization); serving the static "
+		         "servers only");
 	if (cfg_issuer(c) && cfg_client_id(c) == NULL && !o->static_auth)
 		return cmd_usage_error("run",
 		    "%s: client_id is required with "
@@ -424,8 +446,6 @@ static const struct router_cbs run_router_cbs = {
 	.closed = on_closed,
 };
 
-static void resolve(struct run *r);
-
 static void
 on_auth_state(void *arg, enum auth_state st, const char *why)
 {
@@ -433,8 +453,10 @@ on_auth_state(void *arg, enum auth_state st, const char *why)
 
 	if (r->router)
 		router_auth_state(r->router, st, why);
-	if (st == AUTH_SIGNED_IN && r->router)
-		resolve(r);
+	if (r->one)
+		cmd_server_resolve(r->one);
+	if (r->ca)
+		cmd_agg_auth_state(r->ca);
 }
 
 static void
@@ -493,153 +515,74 @@ start_auth(struct run *r, struct run_opts *o, struct router_auth *ra)
 	return 0;
 }
 
-/* -- registry mode: the server comes from the catalog ------------------ */
-
-/* Backoff of the registry lookup while the registry cannot be reached. */
-#define RESOLVE_RETRY_MIN_MS 2000
-#define RESOLVE_RETRY_MAX_MS (60 * 1000)
+/* Counters go to a state file `mcp-bridge status` reads. */
+#define USAGE_WRITE_MS 2000
 
 static void
-unavailable(struct run *r, const char *why)
+write_usage(struct run *r)
 {
-	log_error("%s", why);
-	r->resolving = 0;
-	router_unavailable(r->router, why);
+	if (r->usage_path[0] && usage_dirty(r->usage))
+		usage_write(r->usage, r->usage_path, (long)getpid(), r->started,
+		    (int64_t)time(NULL));
 }
 
 static void
-on_retry(void *arg)
-{
-	resolve(arg);
-}
-
-/* The registry could not answer: say why, then look again later. */
-static void
-unavailable_for_now(struct run *r, const char *why)
-{
-	unavailable(r, why);
-	if (r->retry == NULL)
-		r->retry = loop_timer_new(r->loop, on_retry, r);
-	r->retry_ms = r->retry_ms == 0               ? RESOLVE_RETRY_MIN_MS
-	    : r->retry_ms * 2 > RESOLVE_RETRY_MAX_MS ? RESOLVE_RETRY_MAX_MS
-	                                             : r->retry_ms * 2;
-	log_info("asking the registry again in %lld s",
-	    (long long)(r->retry_ms / 1000));
-	loop_timer_arm(r->retry, r->retry_ms);
-}
-
-static void
-on_access(void *arg, const struct regmsg_access *a, const char *why)
+on_usage_timer(void *arg)
 {
 	struct run *r = arg;
-	const struct regmsg_server *s = catalog_find(r->cat, r->o->server);
-	struct upstream_opts uo = { NULL, r->o->headers, r->o->idle_s * 1000,
-		r->o->max_s * 1000, NULL };
-	char msg[900];
 
-	if (a == NULL) {
-		str_fmt(msg, sizeof(msg),
-		    "registry access check for %s failed: %s", r->o->server,
-		    why);
-		unavailable_for_now(r, msg);
-		return;
-	}
-	if (!a->allowed) {
-		str_fmt(msg, sizeof(msg), "access to %s denied: %s%s%s%s%s",
-		    s ? s->name : r->o->server,
-		    a->reason ? a->reason : "not allowed",
-		    a->message ? " (" : "", a->message ? a->message : "",
-		    a->message ? ")" : "",
-		    a->request_url ? "; request access at " : "");
-		if (a->request_url)
-			strncat(
-			    msg, a->request_url, sizeof(msg) - strlen(msg) - 1);
-		unavailable(r, msg);
-		return;
-	}
-	if (s == NULL) {
-		str_fmt(msg, sizeof(msg),
-		    "server %s is not in your registry listing", r->o->server);
-		unavailable(r, msg);
-		return;
-	}
-	uo.url = s->url;
-	log_info("serving %s (%s) from the registry", s->name, s->url);
-	r->resolved = 1;
-	loop_timer_del(r->retry);
-	r->retry = NULL;
-	router_attach(r->router, &uo, s->resource);
+	write_usage(r);
+	loop_timer_arm(r->usage_timer, USAGE_WRITE_MS);
 }
 
 static void
-on_catalog(void *arg, const char *why)
+start_usage(struct run *r)
 {
-	struct run *r = arg;
-	const struct regmsg_server *s;
-	char msg[700];
-
-	if (why) {
-		unavailable_for_now(r, why);
+	r->usage = usage_new();
+	r->started = (int64_t)time(NULL);
+	if (usage_path((long)getpid(), r->usage_path, sizeof(r->usage_path)) ==
+	    -1) {
+		r->usage_path[0] = '\0';
 		return;
 	}
-	if ((s = catalog_find(r->cat, r->o->server)) == NULL &&
-	    strchr(r->o->server, '/')) {
-		catalog_access(r->cat, r->o->server, on_access, r); /* why? */
-		return;
-	}
-	if (s == NULL) {
-		str_fmt(msg, sizeof(msg),
-		    "the registry lists no server '%s' that you may use (see "
-		    "'mcp-bridge servers --all')",
-		    r->o->server);
-		unavailable(r, msg);
-		return;
-	}
-	if (s->refused) {
-		str_fmt(msg, sizeof(msg), "server %s is not usable: %s",
-		    s->name, s->refused);
-		unavailable(r, msg);
-		return;
-	}
-	if (s->sse) {
-		str_fmt(msg, sizeof(msg),
-		    "server %s only offers the deprecated HTTP+SSE transport, "
-		    "which this version cannot connect to yet",
-		    s->name);
-		unavailable(r, msg);
-		return;
-	}
-	if (s->status == REGMSG_DEPRECATED)
-		log_warn("server %s is deprecated%s%s", s->name,
-		    s->status_message ? ": " : "",
-		    s->status_message ? s->status_message : "");
-	catalog_access(r->cat, s->name, on_access, r);
+	r->usage_timer = loop_timer_new(r->loop, on_usage_timer, r);
+	loop_timer_arm(r->usage_timer, USAGE_WRITE_MS);
 }
 
-/* Signed in: find the server in the registry (once). */
 static void
-resolve(struct run *r)
+end_usage(struct run *r)
 {
-	struct catalog_opts co = { 0 };
-	char *sub, *cache;
+	if (r->usage_path[0])
+		unlink(r->usage_path); /* only running bridges are shown */
+	loop_timer_del(r->usage_timer);
+	usage_free(&r->usage);
+}
 
-	if (r->o->server == NULL || r->resolving || r->resolved ||
-	    auth_state(r->auth) != AUTH_SIGNED_IN)
-		return;
-	r->resolving = 1;
-	if (r->cat == NULL) {
-		sub = cmd_subject(r->auth);
-		cache = cmd_catalog_cache(
-		    cfg_registry(r->o->cfg), cfg_issuer(r->o->cfg), "", sub);
-		auth_token_source(r->auth, &r->ua);
-		co.registry = cfg_registry(r->o->cfg);
-		co.cache_path = cache;
-		co.auth = &r->ua;
-		r->cat = catalog_new(r->loop, r->http, &co);
-		free(cache);
-		free(sub);
-	}
-	catalog_refresh(r->cat, on_catalog, r);
+/* The aggregating router: every server of the config and registry. */
+static int
+serve_agg(struct run *r, struct run_opts *o, struct router_auth *ra)
+{
+	struct cfg *c = o->cfg;
+	struct agg_opts ao = { 0 };
+	char *cache = cmd_agg_cache_path(c, r->auth);
+	int rc = -1;
+
+	ao.headers = o->headers;
+	ao.request_idle_ms = o->idle_s * 1000;
+	ao.request_max_ms = o->max_s * 1000;
+	ao.allow = cfg_tools_allow(c);
+	ao.deny = cfg_tools_deny(c);
+	ao.cache_path = cache;
+	start_usage(r);
+	ao.usage = r->usage;
+	r->router =
+	    router_new_agg(r->loop, r->http, &ao, ra, &run_router_cbs, r);
+	r->ca = cmd_agg_new(r->loop, r->http, c, r->auth, router_agg(r->router),
+	    o->refresh_s * 1000);
+	if (r->ca && cmd_agg_start(r->ca) == 0)
+		rc = 0;
+	free(cache);
+	return rc;
 }
 
 static int
@@ -657,16 +600,24 @@ serve(struct run_opts *o)
 	if (loop_catch_signals(r.loop, on_signal, &r) == -1 ||
 	    loop_hook_add(r.loop, before_poll, &r) == -1 ||
 	    (r.http = http_new(r.loop, &ho)) == NULL ||
-	    (use_auth && start_auth(&r, o, &ra) == -1) ||
-	    (r.router = router_new(r.loop, r.http, &uo, use_auth ? &ra : NULL,
-	         &run_router_cbs, &r)) == NULL) {
+	    (use_auth && start_auth(&r, o, &ra) == -1)) {
+		r.rc = CMD_FAIL;
+		goto out;
+	}
+	if (o->aggregate
+	        ? serve_agg(&r, o, use_auth ? &ra : NULL) == -1
+	        : (r.router = router_new(r.loop, r.http, &uo,
+	               use_auth ? &ra : NULL, &run_router_cbs, &r)) == NULL) {
 		r.rc = CMD_FAIL;
 		goto out;
 	}
 	r.chan =
 	    chan_new(r.loop, STDIN_FILENO, STDOUT_FILENO, &run_chan_cbs, &r);
-	if (r.auth)
-		resolve(&r);
+	if (r.auth && o->server) {
+		r.one = cmd_server_new(
+		    r.loop, r.http, o->cfg, r.auth, r.router, o->server, &uo);
+		cmd_server_resolve(r.one);
+	}
 	/* The query may hold an API key: log the URL without it. */
 	if (o->url)
 		log_info("relaying stdio to %.*s", (int)strcspn(o->url, "?#"),
@@ -675,8 +626,9 @@ serve(struct run_opts *o)
 		r.rc = CMD_FAIL;
 out:
 	router_free(&r.router);
-	loop_timer_del(r.retry);
-	catalog_free(&r.cat);
+	cmd_agg_free(&r.ca);
+	end_usage(&r);
+	cmd_server_free(&r.one);
 	auth_free(&r.auth);
 	chan_free(&r.chan);
 	http_free(&r.http);
@@ -694,6 +646,7 @@ cmd_run(int argc, char **argv)
 	o.connect_s = BOUNDS_CONNECT_TIMEOUT_MS / 1000;
 	o.idle_s = BOUNDS_REQUEST_IDLE_MS / 1000;
 	o.max_s = BOUNDS_REQUEST_MAX_MS / 1000;
+	o.refresh_s = CMD_AGG_REFRESH_MS / 1000;
 	o.headers = hdrlist_new();
 	if ((rc = parse_args(argc, argv, &o)) != 0) {
 		if (rc == -1) {
@@ -702,7 +655,7 @@ cmd_run(int argc, char **argv)
 		}
 		goto out;
 	}
-	take_env_token(o.headers);
+	cmd_env_token(o.headers);
 	o.static_auth = hdrlist_has(o.headers, "Authorization");
 	if ((rc = apply_cfg(&o)) != 0)
 		goto out;

@@ -184,13 +184,14 @@ loop_timer_arm(struct loop_timer *t, int64_t ms)
 void
 loop_timer_stop(struct loop_timer *t)
 {
-	t->due = -1;
+	if (t)
+		t->due = -1;
 }
 
 int
 loop_timer_armed(const struct loop_timer *t)
 {
-	return t->due >= 0;
+	return t && t->due >= 0;
 }
 
 void

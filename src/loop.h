@@ -50,10 +50,10 @@ struct loop_timer *loop_timer_new(struct loop *l, loop_cb *cb, void *arg);
 /* (Re)arms the timer to fire once after `ms` (0 = next round). */
 void loop_timer_arm(struct loop_timer *t, int64_t ms);
 
-/* Stops the timer without freeing it. */
+/* Stops the timer without freeing it; NULL is fine. */
 void loop_timer_stop(struct loop_timer *t);
 
-/* 1 if armed. */
+/* 1 if armed (0 for NULL). */
 int loop_timer_armed(const struct loop_timer *t);
 
 /* Stops and frees the timer; NULL is fine. */

@@ -5,7 +5,7 @@
  *   mcp-registryd --catalog DIR --policy FILE --issuer URL --audience RES
  *                 [--listen 127.0.0.1:PORT] [--public-url URL]
  *                 [--groups-claim groups] [--leeway 30] [--threads 4]
- *                 [--log-file FILE] [--cacert FILE]
+ *                 [--max-age 60] [--log-file FILE] [--cacert FILE]
  *   mcp-registryd --check --catalog DIR --policy FILE     (offline, for CI)
  *
  * libmicrohttpd serves registry_api; every request's bearer token is
@@ -42,7 +42,8 @@ struct opts {
 	const char *catalog, *policy, *issuer, *audience, *listen;
 	const char *public_url, *groups_claim, *log_file, *cacert;
 	long long leeway, threads;
-	int check; /* --check: validate catalog and policy, then exit */
+	long long max_age; /* Cache-Control max-age of listings */
+	int check;         /* --check: validate catalog and policy, then exit */
 };
 
 struct server {
@@ -60,7 +61,7 @@ static const char usage[] =
     "                     [--listen 127.0.0.1:PORT] [--public-url URL]\n"
     "                     [--groups-claim NAME] [--leeway SEC] "
     "[--threads N]\n"
-    "                     [--log-file FILE] [--cacert FILE]\n"
+    "                     [--max-age SEC] [--log-file FILE] [--cacert FILE]\n"
     "       mcp-registryd --check --catalog DIR --policy FILE\n";
 
 static int
@@ -73,13 +74,15 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "groups-claim", 1, NULL, 'g' }, { "leeway", 1, NULL, 'w' },
 		{ "threads", 1, NULL, 't' }, { "log-file", 1, NULL, 'f' },
 		{ "cacert", 1, NULL, 'k' }, { "check", 0, NULL, 'C' },
-		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+		{ "max-age", 1, NULL, 'm' }, { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
 	int c;
 
 	*o = (struct opts){ .listen = "127.0.0.1:0",
 		.groups_claim = "groups",
 		.leeway = 30,
-		.threads = 4 };
+		.threads = 4,
+		.max_age = 60 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		const char **s[] = { ['c'] = &o->catalog,
 			['p'] = &o->policy,
@@ -98,6 +101,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		if (c == 'w' && str_tonum(optarg, 0, 600, &o->leeway) == 0)
 			continue;
 		if (c == 't' && str_tonum(optarg, 1, 256, &o->threads) == 0)
+			continue;
+		if (c == 'm' && str_tonum(optarg, 0, 86400, &o->max_age) == 0)
 			continue;
 		if (c > 0 && c < (int)(sizeof(s) / sizeof(*s)) && s[c]) {
 			*s[c] = optarg;
@@ -171,16 +176,19 @@ authenticate(struct server *s, struct MHD_Connection *conn,
 }
 
 static void
-add_headers(struct MHD_Response *r, const struct rapi_resp *a)
+add_headers(
+    struct MHD_Response *r, const struct rapi_resp *a, long long max_age)
 {
+	char cc[64];
+
 	if (a->ctype)
 		MHD_add_response_header(
 		    r, MHD_HTTP_HEADER_CONTENT_TYPE, a->ctype);
 	if (a->etag[0])
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
 	if (a->cache) {
-		MHD_add_response_header(
-		    r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=60");
+		snprintf(cc, sizeof(cc), "private, max-age=%lld", max_age);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
 		MHD_add_response_header(
 		    r, MHD_HTTP_HEADER_VARY, "Authorization");
 	}
@@ -269,7 +277,7 @@ answer(void *cls, struct MHD_Connection *conn, const char *url,
 	rdb_unref(&db);
 	r = MHD_create_response_from_buffer(
 	    a.len, a.body ? a.body : "", MHD_RESPMEM_MUST_COPY);
-	add_headers(r, &a);
+	add_headers(r, &a, s->o.max_age);
 	rc = MHD_queue_response(conn, (unsigned)a.status, r);
 	MHD_destroy_response(r);
 	access_log(

@@ -105,6 +105,45 @@ rt_rewrite(struct router *r, const char *js, size_t len, struct rpc_span sp,
 	return 0;
 }
 
+/* -- the hosted side: one upstream or the aggregator ------------------- */
+
+int
+rt_has_peer(const struct router *r)
+{
+	return r->up != NULL || r->agg != NULL;
+}
+
+int64_t
+rt_next_id(struct router *r)
+{
+	return r->agg ? agg_next_id(r->agg) : upstream_next_id(r->up);
+}
+
+void
+rt_send(struct router *r, char *msg, size_t len, int64_t id,
+    enum upstream_kind kind)
+{
+	if (r->agg)
+		agg_send(r->agg, msg, len, id, kind);
+	else
+		upstream_send(r->up, msg, len, id, kind);
+}
+
+static void
+rt_cancel(struct router *r, int64_t id)
+{
+	if (r->agg)
+		agg_cancel(r->agg, id);
+	else
+		upstream_cancel(r->up, id);
+}
+
+static const char *
+rt_version(const struct router *r)
+{
+	return r->agg ? agg_version(r->agg) : upstream_version(r->up);
+}
+
 /* -- IDE -> hosted server --------------------------------------------- */
 
 static void
@@ -169,7 +208,7 @@ forward_request(struct router *r, struct batch *b, const char *js, size_t len)
 		    "too many requests in flight");
 		return;
 	}
-	id = upstream_next_id(r->up);
+	id = rt_next_id(r);
 	snprintf(num, sizeof(num), "%lld", (long long)id);
 	if (rt_rewrite(r, js, len, sp, num, strlen(num)) == -1) {
 		rt_reply_error(r, b, js + sp.off, sp.len, RPC_INTERNAL_ERROR,
@@ -178,7 +217,7 @@ forward_request(struct router *r, struct batch *b, const char *js, size_t len)
 	}
 	idmap_put(r->pending, id, rt_pend_new(js + sp.off, sp.len, b));
 	msg = buf_take(&r->scratch, &mlen);
-	upstream_send(r->up, msg, mlen, id, kind);
+	rt_send(r, msg, mlen, id, kind);
 }
 
 static void
@@ -199,9 +238,9 @@ ide_cancelled(struct router *r, const char *js, size_t len)
 		size_t mlen;
 		char *msg = buf_take(&r->scratch, &mlen);
 
-		upstream_send(r->up, msg, mlen, -1, UPSTREAM_NOTIFY);
+		rt_send(r, msg, mlen, -1, UPSTREAM_NOTIFY);
 	}
-	upstream_cancel(r->up, id);
+	rt_cancel(r, id);
 	q = idmap_del(r->pending, id);
 	if (q->batch) /* a batch still needs its slot filled */
 		rt_reply_error(r, q->batch, q->id, q->idlen, RPC_INTERNAL_ERROR,
@@ -222,7 +261,7 @@ forward_notification(struct router *r, const char *js, size_t len)
 		return;
 	if (rpc_method_is(r->rpc, "notifications/initialized"))
 		kind = UPSTREAM_INITIALIZED;
-	upstream_send(r->up, x_memdup(js, len), len, -1, kind);
+	rt_send(r, x_memdup(js, len), len, -1, kind);
 }
 
 /* The IDE answers a server->client request. */
@@ -247,7 +286,7 @@ forward_response(struct router *r, const char *js, size_t len)
 		size_t mlen;
 		char *msg = buf_take(&r->scratch, &mlen);
 
-		upstream_send(r->up, msg, mlen, -1, UPSTREAM_RESPONSE);
+		rt_send(r, msg, mlen, -1, UPSTREAM_RESPONSE);
 	}
 	rt_pend_free(s);
 }
@@ -370,7 +409,7 @@ server_response(struct router *r, const char *js, size_t len, struct rpc *msg)
 		log_debug("hosted server answered an unknown request; dropped");
 		return;
 	}
-	if ((v = upstream_version(r->up)) != NULL)
+	if ((v = rt_version(r)) != NULL)
 		r->batches_ok = strcmp(v, "2025-03-26") == 0;
 	if (rt_rewrite(r, js, len, sp, q->id, q->idlen) == 0)
 		rt_reply(
@@ -493,13 +532,30 @@ router_new(struct loop *l, struct http *h, const struct upstream_opts *up,
 	return r;
 }
 
+struct router *
+router_new_agg(struct loop *l, struct http *h, const struct agg_opts *ao,
+    const struct router_auth *ra, const struct router_cbs *cbs, void *arg)
+{
+	struct upstream_opts none = { 0 };
+	struct router *r = router_new(l, h, &none, ra, cbs, arg);
+
+	r->agg = agg_new(l, h, ao, &router_up_cbs, r);
+	return r;
+}
+
+struct agg *
+router_agg(struct router *r)
+{
+	return r->agg;
+}
+
 int
 router_attach(
     struct router *r, const struct upstream_opts *up, const char *resource)
 {
 	struct upstream_opts uo = *up;
 
-	if (r->up != NULL || r->ra == NULL)
+	if (rt_has_peer(r) || r->ra == NULL)
 		return -1;
 	free(r->ra->resource);
 	r->ra->resource = resource ? x_strdup(resource) : NULL;
@@ -548,6 +604,7 @@ router_free(struct router **rp)
 	if (rp == NULL || (r = *rp) == NULL)
 		return;
 	upstream_free(&r->up);
+	agg_free(&r->agg);
 	ra_free(r);
 	free_table(&r->pending, free_ide_req);
 	free_table(&r->srvreq, free_srv_req);
@@ -562,6 +619,8 @@ router_close(struct router *r)
 {
 	if (r->up)
 		upstream_close(r->up);
+	else if (r->agg)
+		agg_close(r->agg);
 	else
 		r->cbs.closed(r->arg); /* no hosted session to end */
 }

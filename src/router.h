@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "agg.h"
 #include "auth.h"
 #include "http.h"
 #include "loop.h"
@@ -55,6 +56,17 @@ struct router_auth {
 struct router *
 router_new(struct loop *l, struct http *h, const struct upstream_opts *up,
     const struct router_auth *ra, const struct router_cbs *cbs, void *arg);
+
+/*
+ * New router in front of an aggregator of many hosted servers, made
+ * from `ao` (see agg_new); add the servers with agg_add(router_agg(r)).
+ * `ra` as for router_new().
+ */
+struct router *
+router_new_agg(struct loop *l, struct http *h, const struct agg_opts *ao,
+    const struct router_auth *ra, const struct router_cbs *cbs, void *arg);
+/* The router's aggregator (borrowed), or NULL. */
+struct agg *router_agg(struct router *r);
 
 /*
  * Sign-in mode with no hosted server yet (`up->url` was NULL at

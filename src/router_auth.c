@@ -200,19 +200,19 @@ start_upstream(struct router *r)
 	size_t mlen;
 	char *msg;
 
-	if (ra->up != UP_IDLE || ra->init == NULL || r->up == NULL)
+	if (ra->up != UP_IDLE || ra->init == NULL || !rt_has_peer(r))
 		return;
 	if (rpc_parse(r->rpc, ra->init, ra->init_len) != 0)
 		return;
 	sp = rpc_id(r->rpc);
-	ra->init_id = upstream_next_id(r->up);
+	ra->init_id = rt_next_id(r);
 	snprintf(num, sizeof(num), "%lld", (long long)ra->init_id);
 	if (rt_rewrite(r, ra->init, ra->init_len, sp, num, strlen(num)) == -1)
 		return;
 	msg = buf_take(&r->scratch, &mlen);
 	ra->up = UP_STARTING;
 	log_info("opening the hosted session");
-	upstream_send(r->up, msg, mlen, ra->init_id, UPSTREAM_INITIALIZE);
+	rt_send(r, msg, mlen, ra->init_id, UPSTREAM_INITIALIZE);
 }
 
 static void
@@ -374,7 +374,7 @@ ra_request(struct router *r, struct batch *b, const char *js, size_t len)
 		signin_call(r, b, js + sp.off, sp.len);
 		return 1;
 	}
-	if (!signed_in(r) || r->up == NULL) {
+	if (!signed_in(r) || !rt_has_peer(r)) {
 		local_request(r, b, js);
 		return 1;
 	}
@@ -435,8 +435,8 @@ ra_server_response(
 		return 1;
 	}
 	ra->up = UP_READY;
-	upstream_send(r->up, x_strdup(inited), sizeof(inited) - 1, -1,
-	    UPSTREAM_INITIALIZED);
+	rt_send(
+	    r, x_strdup(inited), sizeof(inited) - 1, -1, UPSTREAM_INITIALIZED);
 	if (ra->listed)
 		lists_changed(r);
 	ra->listed = 0;
@@ -568,6 +568,8 @@ router_auth_tokens(struct router *r)
 {
 	if (r->up)
 		upstream_auth_ready(r->up);
+	else if (r->agg)
+		agg_auth_ready(r->agg);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agg.h"
 #include "auth.h"
 #include "buf.h"
 #include "idmap.h"
@@ -68,7 +69,8 @@ struct router {
 	struct loop *loop;
 	struct router_cbs cbs;
 	void *arg;
-	struct upstream *up;   /* the hosted server */
+	struct upstream *up;   /* the hosted server, or NULL */
+	struct agg *agg;       /* or the aggregated servers, or NULL */
 	struct rpc *rpc;       /* parser for IDE messages */
 	struct idmap *pending; /* upstream id -> IDE request (struct pend) */
 	struct idmap *srvreq;  /* bridge id -> server request (struct pend) */
@@ -87,6 +89,12 @@ void rt_reply_error(struct router *r, struct batch *b, const char *id,
     size_t idlen, int code, const char *why);
 int rt_rewrite(struct router *r, const char *js, size_t len, struct rpc_span sp,
     const char *rep, size_t rlen);
+
+/* The hosted side: one upstream or the aggregator. */
+int rt_has_peer(const struct router *r);
+int64_t rt_next_id(struct router *r);
+void rt_send(struct router *r, char *msg, size_t len, int64_t id,
+    enum upstream_kind kind);
 
 /* router_auth.c: each returns 1 when it handled the message. */
 int ra_request(struct router *r, struct batch *b, const char *js, size_t len);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsx.h"
 #include "log.h"
 #include "secret.h"
 #include "str.h"
@@ -52,29 +53,6 @@ base_dir(const struct tokstore_opts *o, char *err, size_t errsz)
 		return NULL;
 	}
 	return x_asprintf("%s/.local/state", home);
-}
-
-/* mkdir -p with mode 0700 for what it creates. 0 or -1 (errno set). */
-static int
-mkdirs(const char *path)
-{
-	char *p = x_strdup(path);
-	int rc = 0;
-
-	for (char *c = p + 1; *c != '\0'; c++) {
-		if (*c != '/')
-			continue;
-		*c = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			rc = -1;
-		*c = '/';
-		if (rc == -1)
-			break;
-	}
-	if (rc == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
 }
 
 /*
@@ -159,7 +137,7 @@ file_open(enum tokstore_kind k, const struct tokstore_opts *o, char *err,
 	f = x_calloc(1, sizeof(*f));
 	f->dir = x_asprintf("%s/mcp-bridge", base);
 	free(base);
-	if (mkdirs(f->dir) == -1) {
+	if (fsx_mkdirs(f->dir) == -1) {
 		str_fmt(err, errsz, "token directory %s: %s", f->dir,
 		    strerror(errno));
 		goto fail;

@@ -41,10 +41,11 @@ async function startIdp(args = [], { stdin = 'ignore' } = {}) {
     idp.exited = { code, signal };
     resolve(idp.exited);
   }));
-  const deadline = Date.now() + 10000;
+  // Several IdPs start at once; on a loaded 2-core machine that is slow.
+  const deadline = Date.now() + 30000;
   while (!idp.stdout.includes('\n')) {
     if (idp.exited) throw new Error(`test-idp exited early: ${JSON.stringify(idp.exited)}\n${idp.stderr}`);
-    if (Date.now() > deadline) throw new Error(`test-idp not ready in 10 s\n${idp.stderr}`);
+    if (Date.now() > deadline) throw new Error(`test-idp not ready in 30 s\n${idp.stderr}`);
     await sleep(20);
   }
   const ready = JSON.parse(idp.stdout.split('\n')[0]);

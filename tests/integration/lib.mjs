@@ -221,6 +221,8 @@ export class HostedServer {
     if (this.options.h2) args.push('--h2');
     if (this.options.authIssuer) args.push('--auth-issuer', this.options.authIssuer);
     if (this.options.authAudience) args.push('--auth-audience', this.options.authAudience);
+    if (this.options.name) args.push('--name', this.options.name);
+    if (this.options.extraTools) args.push('--extra-tools', String(this.options.extraTools));
     if (DEBUG) args.push('--verbose');
     const r = await spawnReady(process.execPath, args, {
       env: baseEnv(), cwd: NODE_DIR, label: `hosted${this.options.json ? '-json' : ''}`,

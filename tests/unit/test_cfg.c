@@ -113,6 +113,7 @@ Test(cfg, servers)
 	cr_assert_str_eq(cfg_server_id(c, 0), "x");
 	cr_assert_null(cfg_server_id(c, 1));
 	cr_assert_str_eq(cfg_server_url(c, 1), "http://localhost:9/mcp");
+	cr_assert(cfg_server_enabled(c, 0));
 	cfg_free(&c);
 	expect_err("{\"servers\": [{\"name\": \"a\", \"url\": "
 	           "\"https://m.example\"}, {\"name\": \"a\", \"url\": "
@@ -120,7 +121,19 @@ Test(cfg, servers)
 	    "servers[1].name", "unique");
 	expect_err("{\"servers\": [{\"name\": \"a b\", \"url\": "
 	           "\"https://m.example\"}]}",
-	    "servers[0].name", "[A-Za-z0-9_.-]{1,64}");
+	    "servers[0].name", "[A-Za-z0-9_.-/]{1,200}");
+	expect_err("{\"servers\": [{\"name\": \"/a\", \"url\": "
+	           "\"https://m.example\"}]}",
+	    "servers[0].name", "registry name");
+	expect_err("{\"servers\": [{\"name\": \"a\", \"enabled\": 1}]}",
+	    "servers[0].enabled", "boolean");
+	expect_err(
+	    "{\"tools\": {\"allow\": \"x\"}}", "tools.allow", "array of glob");
+	expect_err(
+	    "{\"tools\": {\"deny\": [\"\"]}}", "tools.deny", "array of glob");
+	expect_err(
+	    "{\"tools\": {\"block\": []}}", "tools.block", "unknown key");
+	expect_err("{\"tools\": []}", "tools", "allow");
 	expect_err("{\"servers\": [{\"name\": \"a\", \"url\": "
 	           "\"https://m.example\"}, {\"name\": \"b\", \"url\": "
 	           "\"http://m.example\"}]}",
@@ -242,4 +255,38 @@ Test(cfg, errors_stay_one_printable_line)
 	expect_err("{\"tok\\n_store\": \"x\"}", "tok?_store", "unknown key");
 	expect_err("{\"servers\": [{\"name\": \"a\", \"u\\u001brl\": \"x\"}]}",
 	    "u?rl", NULL);
+}
+
+Test(cfg, tools_filter_and_registry_overrides)
+{
+	char why[512];
+	struct cfg *c = cfg_new();
+	const char *const *g;
+
+	cr_assert_eq(
+	    cfg_apply_text(c,
+	        "{\"servers\": [{\"name\": \"com.example/presto\", "
+	        "\"id\": \"p\", \"enabled\": false}, {\"name\": \"s\", "
+	        "\"url\": \"https://s.example/mcp\"}], \"tools\": "
+	        "{\"allow\": [\"p__*\", \"s__q*\"], \"deny\": "
+	        "[\"*__drop_*\"]}}",
+	        "t", why, sizeof(why)),
+	    0, "%s", why);
+	cr_assert_null(cfg_server_url(c, 0));
+	cr_assert_not(cfg_server_enabled(c, 0));
+	cr_assert(cfg_server_enabled(c, 1));
+	cr_assert_str_eq(cfg_server_id(c, 0), "p");
+	g = cfg_tools_allow(c);
+	cr_assert_str_eq(g[0], "p__*");
+	cr_assert_str_eq(g[1], "s__q*");
+	cr_assert_null(g[2]);
+	g = cfg_tools_deny(c);
+	cr_assert_str_eq(g[0], "*__drop_*");
+	cr_assert_null(g[1]);
+	cr_assert_str_eq(cfg_origin(c, "tools"), "t");
+	cfg_free(&c);
+	c = cfg_new();
+	cr_assert_null(cfg_tools_allow(c));
+	cr_assert_null(cfg_tools_deny(c));
+	cfg_free(&c);
 }
