@@ -2,8 +2,10 @@
 # Sets up, builds and runs every test: Criterion unit tests and style
 # checks under ASan+UBSan, a short libFuzzer smoke run of every parser
 # (clang), then the integration tests with real MCP peers (official SDK
-# client and servers) against the sanitized binary. Prints
-# "N passed, N failed" last; exits non-zero on any failure.
+# client and servers) against the sanitized binary, the sign-in tests
+# again with a real gnome-keyring, and (as root) the Debian packages
+# built, installed, checked and purged. Prints "N passed, N failed"
+# last; exits non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -58,10 +60,21 @@ export MCP_BRIDGE="$(pwd)/$b/src/mcp-bridge"
 	    tests/integration/with-keyring.sh $nodetest \
 	    tests/integration/signin.test.mjs
 } 2>&1 | tee "$log/keyring"
+# The Debian packages: built, linted, installed, checked, purged (root
+# only: it uses apt-get and dpkg).
+{
+	if [ "$(id -u)" = 0 ]; then
+		stage deb 900 tests/deb.sh
+	else
+		echo "skip: tests/deb.sh needs root"
+		echo 0 >"$log/deb.rc"
+	fi
+} 2>&1 | tee "$log/deb"
 unit_rc=$(cat "$log/unit.rc" 2>/dev/null || echo 1)
 fuzz_rc=$(cat "$log/fuzz.rc" 2>/dev/null || echo 1)
 integ_rc=$(cat "$log/integ.rc" 2>/dev/null || echo 1)
 kr_rc=$(cat "$log/keyring.rc" 2>/dev/null || echo 1)
+deb_rc=$(cat "$log/deb.rc" 2>/dev/null || echo 1)
 
 up=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log/unit" | awk '{s+=$1} END {print s+0}')
 uf=$(sed -n 's/^\(Fail\|Timeout\): *\([0-9]*\).*/\2/p' "$log/unit" |
@@ -70,8 +83,11 @@ ip=$(grep -aE '^(ℹ|#) pass [0-9]+$' "$log/integ" | tail -1 | awk '{print $3}')
 if_=$(grep -aE '^(ℹ|#) fail [0-9]+$' "$log/integ" | tail -1 | awk '{print $3}')
 kp=$(grep -aE '^(ℹ|#) pass [0-9]+$' "$log/keyring" | tail -1 | awk '{print $3}')
 kf=$(grep -aE '^(ℹ|#) fail [0-9]+$' "$log/keyring" | tail -1 | awk '{print $3}')
-passed=$(( ${up:-0} + ${ip:-0} + ${kp:-0} ))
-failed=$(( ${uf:-0} + ${if_:-0} + ${kf:-0} ))
+dp=0 df=0
+if grep -q '^skip: tests/deb.sh' "$log/deb"; then :
+elif [ "$deb_rc" -eq 0 ]; then dp=1; else df=1; fi
+passed=$(( ${up:-0} + ${ip:-0} + ${kp:-0} + dp ))
+failed=$(( ${uf:-0} + ${if_:-0} + ${kf:-0} + df ))
 [ "$unit_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 [ "$fuzz_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 [ "$integ_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1

@@ -623,10 +623,35 @@ agg_remove(struct agg *a, const char *id)
 		a->nlinks--;
 		str_fmt(why, sizeof(why),
 		    "hosted server %s is no longer in the registry", id);
-		agg_link_free(a, l, why);
+		agg_link_detach(a, l, why);
+		if (l->up && a->ndying < AGG_MAX_LINKS) {
+			a->dying[a->ndying++] = l; /* DELETE its session */
+			upstream_close(l->up);
+		} else
+			agg_link_free(a, l, NULL);
 		al_link_changed(a);
 		return;
 	}
+}
+
+static void
+reap(void *arg)
+{
+	struct agg *a = arg;
+
+	for (size_t i = a->ndying; i-- > 0;)
+		if (a->dying[i]->closed) {
+			agg_link_free(a, a->dying[i], NULL);
+			a->dying[i] = a->dying[--a->ndying];
+		}
+}
+
+void
+agg_reap_soon(struct agg *a)
+{
+	if (a->reap_timer == NULL)
+		a->reap_timer = loop_timer_new(a->loop, reap, a);
+	loop_timer_arm(a->reap_timer, 0);
 }
 
 int
@@ -734,6 +759,8 @@ agg_free(struct agg **ap)
 	al_cache_flush(a);
 	while (a->nlinks > 0)
 		agg_link_free(a, a->links[--a->nlinks], NULL);
+	while (a->ndying > 0)
+		agg_link_free(a, a->dying[--a->ndying], NULL);
 	while (idmap_next(a->byagg, &pos, &key, &val))
 		agg_fwd_free(val);
 	idmap_free(&a->byagg);
@@ -755,6 +782,7 @@ agg_free(struct agg **ap)
 	loop_timer_del(a->park_timer);
 	loop_timer_del(a->cache_timer);
 	loop_timer_del(a->changed_timer);
+	loop_timer_del(a->reap_timer);
 	loop_timer_del(a->closed_timer);
 	rpc_free(&a->rpc);
 	buf_finish(&a->scratch);

@@ -90,6 +90,7 @@ struct link {
 	struct alist lists[AL_COUNT];
 	int closing; /* upstream_close() called */
 	int rest;    /* fetch prompts and resources once tools are in */
+	int closed;  /* LS_GONE: its upstream finished closing */
 };
 
 /* A list request from the IDE waiting for servers. */
@@ -132,7 +133,10 @@ struct agg {
 	struct rpc *rpc;           /* parses what we emit */
 	struct buf scratch;
 	int closing;
-	size_t open; /* links still to report on_closed */
+	size_t open;                       /* links still to report on_closed */
+	struct link *dying[AGG_MAX_LINKS]; /* removed, ending their session */
+	size_t ndying;
+	struct loop_timer *reap_timer;
 	struct loop_timer *closed_timer;
 };
 
@@ -159,7 +163,9 @@ void agg_unqueue(struct link *l, struct fwd *f);
 
 /* agg_link.c */
 void agg_link_connect(struct link *l);
+void agg_link_detach(struct agg *a, struct link *l, const char *why);
 void agg_link_free(struct agg *a, struct link *l, const char *why);
+void agg_reap_soon(struct agg *a);
 void agg_srvreq_free(struct srvreq *s);
 void agg_closed_now(void *arg);
 

@@ -347,6 +347,8 @@ link_on_message(void *arg, const char *js, size_t len, struct rpc *msg)
 {
 	struct link *l = arg;
 
+	if (l->st == LS_GONE)
+		return; /* removed: its session is being ended */
 	switch (rpc_kind(msg)) {
 	case RPC_RESPONSE:
 		link_response(l, js, len, msg);
@@ -369,7 +371,7 @@ link_on_fail(void *arg, int64_t id, int code, const char *why)
 	struct fwd *f = idmap_del(l->reqs, id);
 	char text[512];
 
-	if (f == NULL)
+	if (f == NULL || l->st == LS_GONE)
 		return;
 	switch (f->kind) {
 	case FK_IDE:
@@ -405,6 +407,11 @@ link_on_closed(void *arg)
 	struct link *l = arg;
 	struct agg *a = l->agg;
 
+	if (l->st == LS_GONE) { /* removed: freed from the loop, not here */
+		l->closed = 1;
+		agg_reap_soon(a);
+		return;
+	}
 	if (a->open > 0 && --a->open == 0)
 		agg_closed_now(a);
 }
@@ -426,15 +433,21 @@ drop_srvreqs(struct agg *a, const struct link *l)
 	free(keys);
 }
 
-/* Frees a link; in-flight IDE requests get `why`. */
+/*
+ * Ends everything of `l` but its upstream: queued and in-flight IDE
+ * requests get `why` (NULL: dropped silently, the aggregator is being
+ * freed), its own requests and server->client requests are forgotten.
+ * The link is LS_GONE: what its upstream still reports is ignored.
+ */
 void
-agg_link_free(struct agg *a, struct link *l, const char *why)
+agg_link_detach(struct agg *a, struct link *l, const char *why)
 {
 	size_t pos = 0;
 	int64_t key;
 	void *val;
 
 	l->st = LS_GONE;
+	loop_timer_stop(l->retry);
 	if (why) {
 		str_fmt(l->why, sizeof(l->why), "%s", why);
 		flush_queue(l, why);
@@ -448,7 +461,17 @@ agg_link_free(struct agg *a, struct link *l, const char *why)
 			agg_fwd_free(f);
 	}
 	idmap_free(&l->reqs);
+	l->reqs = idmap_new();
 	drop_srvreqs(a, l);
+}
+
+/* Frees a link; in-flight IDE requests get `why`. */
+void
+agg_link_free(struct agg *a, struct link *l, const char *why)
+{
+	if (l->st != LS_GONE)
+		agg_link_detach(a, l, why);
+	idmap_free(&l->reqs);
 	upstream_free(&l->up);
 	loop_timer_del(l->retry);
 	al_link_free_lists(l);

@@ -195,7 +195,7 @@ al_blocked(const struct agg *a, const char *exposed, char *why, size_t whysz)
 	return 1;
 }
 
-/* A server that failed (and is being retried) is left out. */
+/* A server that failed (and is being retried) is not waited for. */
 static int
 link_out(const struct link *l)
 {
@@ -203,13 +203,17 @@ link_out(const struct link *l)
 	    (l->st == LS_CONNECTING && l->warned);
 }
 
-/* The items of `l` to show: live, else cached while it connects. */
+/*
+ * The items of `l` to show: live; else, while it (re)connects, what the
+ * disk cache remembers (calls get "unavailable" until it is back); a
+ * failed server the cache does not know is left out.
+ */
 static json_t *
 items_of(const struct link *l, enum agg_list which)
 {
 	const struct alist *al = &l->lists[which];
 
-	if (link_out(l))
+	if (l->st == LS_GONE)
 		return NULL;
 	if (l->st == LS_READY && al->items)
 		return al->items;

@@ -20,22 +20,11 @@
 #include "xmem.h"
 
 static int
-errf(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int
 pos_err(char *err, size_t errsz, int line, int col, const char *msg)
 {
 	if (line > 0)
-		return errf(err, errsz, "%d:%d: %s", line, col, msg);
-	return errf(err, errsz, "%s", msg);
+		return idecfg_errf(err, errsz, "%d:%d: %s", line, col, msg);
+	return idecfg_errf(err, errsz, "%s", msg);
 }
 
 /* The entry with ${command} and ${args} filled in (new), or NULL. */
@@ -187,7 +176,7 @@ add_json(const struct idecfg *c, const char *text, size_t len, const char *name,
 		return 0;
 	}
 	if ((v = json_text(entry)) == NULL)
-		return errf(err, errsz, "cannot encode the entry");
+		return idecfg_errf(err, errsz, "cannot encode the entry");
 	r = jsoned_set(text, len, &c->jo, c->key, name, v, out, outlen, &je) ==
 	        -1
 	    ? pos_err(err, errsz, je.line, je.col, je.msg)
@@ -218,7 +207,7 @@ add_toml(const struct idecfg *c, const char *text, size_t len, const char *name,
 	int r;
 
 	if (body == NULL)
-		return errf(err, errsz, "cannot encode the entry");
+		return idecfg_errf(err, errsz, "cannot encode the entry");
 	if (tomled_each(text, len, c->key, note_found, &want, &te) == -1 ||
 	    (r = tomled_set(text, len, c->key, name, body, out, outlen, &te)) ==
 	        -1) {
@@ -243,7 +232,7 @@ idecfg_add(const struct idecfg *c, const char *text, size_t len,
 
 	*out = NULL;
 	if (e == NULL)
-		return errf(
+		return idecfg_errf(
 		    err, errsz, "the command or an argument is not UTF-8");
 	if (c->format == IDECFG_TOML)
 		rc = add_toml(

@@ -7,6 +7,7 @@
 #define IDECFG_INT_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include "idecfg.h"
 #include "jsoned.h"
@@ -22,5 +23,9 @@ struct idecfg {
 	enum idecfg_format format;
 	struct jsoned_opts jo; /* comments and trailing commas */
 };
+
+/* Formats one line into err; returns -1 (for `return idecfg_errf(...)`). */
+int idecfg_errf(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -9,6 +9,7 @@
 //
 //   node hosted-server.mjs --port N [--host 127.0.0.1] [--json] [--retry-ms MS]
 //                          [--tls-cert FILE --tls-key FILE [--h2]] [--verbose]
+//                          [--name NAME] [--extra-tools N]
 //
 // --json         enableJsonResponse (plain JSON answers instead of SSE streams)
 // --retry-ms MS  the `retry` sent in SSE priming events (default 100)
@@ -17,6 +18,12 @@
 //                     discovery; ES256/RS256; iss and exp checked, no leeway); 401 with
 //                     WWW-Authenticate: Bearer error="invalid_token" otherwise
 // --auth-audience AUD the token's aud must contain AUD
+// --name NAME    tell this server apart from others (for aggregation tests): serverInfo
+//                name/title and instructions carry NAME, and it also offers a tool
+//                `whoami` (returns NAME), a tool `only_NAME`, a prompt `about_NAME`, a
+//                resource `test://NAME/info` and a template `test://NAME/notes/{id}`;
+//                NAME is [A-Za-z0-9_-]. Without --name none of these exist.
+// --extra-tools N     N more tools `bulk_0`..`bulk_<N-1>` (return their own name)
 //
 // Prints "READY <port>" on stdout once listening (--port 0 picks a free port).
 // MCP endpoint: /mcp. Control endpoints (plain JSON, GET or POST) under /control/:
@@ -52,7 +59,7 @@ import { z } from 'zod';
 
 function parseArgs(argv) {
   const o = { port: 0, host: '127.0.0.1', json: false, retryMs: 100, verbose: false, tlsCert: null, tlsKey: null, h2: false,
-    authIssuer: null, authAudience: null };
+    authIssuer: null, authAudience: null, name: null, extraTools: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -69,17 +76,21 @@ function parseArgs(argv) {
     else if (a === '--tls-key') o.tlsKey = next();
     else if (a === '--auth-issuer') o.authIssuer = next();
     else if (a === '--auth-audience') o.authAudience = next();
+    else if (a === '--name') o.name = next();
+    else if (a === '--extra-tools') o.extraTools = Number(next());
     else usage(`unknown argument ${a}`);
   }
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) usage('bad --port');
   if (!Number.isInteger(o.retryMs) || o.retryMs < 0) usage('bad --retry-ms');
+  if (o.name !== null && !/^[A-Za-z0-9_-]{1,40}$/.test(o.name)) usage('bad --name (expected [A-Za-z0-9_-]{1,40})');
+  if (!Number.isInteger(o.extraTools) || o.extraTools < 0 || o.extraTools > 5000) usage('bad --extra-tools');
   if (!o.tlsCert !== !o.tlsKey) usage('--tls-cert and --tls-key go together');
   if (o.h2 && !o.tlsCert) usage('--h2 needs --tls-cert and --tls-key (HTTP/2 over TLS, with HTTP/1.1 allowed)');
   return o;
 }
 
 function usage(msg) {
-  process.stderr.write(`hosted-server: ${msg}\nusage: node hosted-server.mjs --port N [--host H] [--json] [--retry-ms MS] [--verbose]\n`);
+  process.stderr.write(`hosted-server: ${msg}\nusage: node hosted-server.mjs --port N [--host H] [--json] [--retry-ms MS] [--verbose] [--name NAME] [--extra-tools N]\n`);
   process.exit(2);
 }
 
@@ -239,7 +250,9 @@ async function notifyFor(mcp, extra, notification) {
 
 function buildServer(entry) {
   const mcp = new McpServer(
-    { name: 'hosted-test-server', title: 'mcp-bridge hosted test server', version: '1.0.0' },
+    opts.name
+      ? { name: `hosted-test-server-${opts.name}`, title: `Hosted ${opts.name}`, version: '1.0.0' }
+      : { name: 'hosted-test-server', title: 'mcp-bridge hosted test server', version: '1.0.0' },
     {
       capabilities: {
         tools: { listChanged: true },
@@ -247,7 +260,7 @@ function buildServer(entry) {
         resources: { listChanged: true },
         logging: {},
       },
-      instructions: 'Test server for mcp-bridge. Tools: echo, add, overwrite_table, long_task, slow, sample, roots, ping_client, fail, drop_stream, big, toggle_dynamic.',
+      instructions: `${opts.name ? `Server ${opts.name}. ` : ''}Test server for mcp-bridge. Tools: echo, add, overwrite_table, long_task, slow, sample, roots, ping_client, fail, drop_stream, big, toggle_dynamic.`,
     },
   );
 
@@ -458,7 +471,46 @@ function buildServer(entry) {
     contents: [{ uri: uri.href, mimeType: 'text/plain', text: `item ${id}` }],
   }));
 
+  if (opts.name) registerNamed(mcp, opts.name);
+  for (let i = 0; i < opts.extraTools; i++) {
+    mcp.registerTool(`bulk_${i}`, { description: `Bulk tool ${i}`, inputSchema: {} },
+      async () => text(`bulk_${i}`));
+  }
   return mcp;
+}
+
+// --name: what tells this server apart from the others behind one bridge.
+function registerNamed(mcp, name) {
+  mcp.registerTool('whoami', {
+    description: 'Returns the --name of this server',
+    inputSchema: {},
+  }, async () => text(name));
+
+  mcp.registerTool(`only_${name}`, {
+    description: `A tool only server ${name} has`,
+    inputSchema: { text: z.string().optional() },
+  }, async ({ text: t }) => text(`${name}: ${t ?? ''}`));
+
+  mcp.registerPrompt(`about_${name}`, {
+    description: `About server ${name}`,
+    argsSchema: {},
+  }, () => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `This is server ${name}.` } }],
+  }));
+
+  mcp.registerResource(`info_${name}`, `test://${name}/info`, {
+    description: `Server ${name}'s own resource`,
+    mimeType: 'text/plain',
+  }, async (uri) => ({
+    contents: [{ uri: uri.href, mimeType: 'text/plain', text: `info of ${name}` }],
+  }));
+
+  mcp.registerResource(`notes_${name}`, new ResourceTemplate(`test://${name}/notes/{id}`, { list: undefined }), {
+    description: `Server ${name}'s notes`,
+    mimeType: 'text/plain',
+  }, async (uri, { id }) => ({
+    contents: [{ uri: uri.href, mimeType: 'text/plain', text: `note ${id} of ${name}` }],
+  }));
 }
 
 async function newSession() {
