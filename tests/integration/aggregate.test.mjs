@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   HostedServer, connectBridge, closeAndCheck, resultText, waitUntil, sleep, types, userEnv, tmpDir,
-  startIdp, runBridge, withTimeout, sanitizerReport, REGISTRYD, spawn, badJsonLines } from './lib.mjs';
+  startIdp, runBridge, withTimeout, sanitizerReport, REGISTRYD, spawn, badJsonLines, startRegistryd } from './lib.mjs';
 
 const { ElicitRequestSchema, ToolListChangedNotificationSchema, McpError } = types;
 
@@ -424,32 +424,8 @@ const RES = (n) => `http://127.0.0.1/${n}`;
 
 // --max-age 1: the bridge reuses a listing for the registry's max-age (60 s
 // by default) whatever --refresh says, so the registry must allow re-asking.
-async function startRegistry(dir, idp) {
-  const proc = spawn(REGISTRYD, ['--catalog', path.join(dir, 'catalog'), '--policy', path.join(dir, 'policy.json'),
-    '--issuer', idp.issuer, '--audience', idp.resource, '--log-file', path.join(dir, 'access.log'),
-    '--listen', '127.0.0.1:0', '--max-age', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const port = await withTimeout(new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = /READY (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (c) => reject(new Error(`mcp-registryd exited ${c}: ${err}`)));
-  }), 10000, 'mcp-registryd start');
-  return {
-    base: `http://127.0.0.1:${port}`,
-    stderr: () => err,
-    hup: () => proc.kill('SIGHUP'),
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await new Promise((r) => proc.once('exit', r));
-      }
-    },
-  };
+function startRegistry(dir, idp) {
+  return startRegistryd(dir, idp, { log: path.join(dir, 'access.log'), extra: ['--max-age', '1'] });
 }
 
 function writeCatalog(dir, servers) {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   startIdp, userEnv, runBridge, waitUntil, sleep, HostedServer, tmpDir, freePort,
-  withTimeout, sanitizerReport, REGISTRYD, BRIDGE, spawn } from './lib.mjs';
+  withTimeout, sanitizerReport, REGISTRYD, BRIDGE, spawn, startRegistryd } from './lib.mjs';
 
 const RES = 'http://127.0.0.1/presto';
 let idp;
@@ -17,30 +17,8 @@ let reg;
 let hosted;
 let dir;
 
-async function startRegistry() {
-  const proc = spawn(REGISTRYD, ['--catalog', path.join(dir, 'catalog'), '--policy', path.join(dir, 'policy.json'),
-    '--issuer', idp.issuer, '--audience', idp.resource, '--listen', '127.0.0.1:0'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const port = await withTimeout(new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = /READY (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (c) => reject(new Error(`mcp-registryd exited ${c}: ${err}`)));
-  }), 10000, 'mcp-registryd start');
-  return {
-    base: `http://127.0.0.1:${port}`, stderr: () => err,
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await new Promise((r) => proc.once('exit', r));
-      }
-    },
-  };
+function startRegistry() {
+  return startRegistryd(dir, idp);
 }
 
 before(async () => {

@@ -688,6 +688,41 @@ export async function runBridge(args, { env = {}, timeout = 5000, stdin = '' } =
   return { code, signal, stdout, stderr, ms: Date.now() - started };
 }
 
+// ------------------------------------------------------------ mcp-registryd
+
+/**
+ * Starts mcp-registryd on `dir`/catalog and `dir`/policy.json for `idp`
+ * (issuer, resource). Options: listen port (0: any), log file (default
+ * none), extra flags. Resolves once it prints READY.
+ */
+export async function startRegistryd(dir, idp, { listen = 0, log = null, extra = [] } = {}) {
+  const args = ['--catalog', path.join(dir, 'catalog'), '--policy', path.join(dir, 'policy.json'),
+    '--issuer', idp.issuer, '--audience', idp.resource, '--listen', `127.0.0.1:${listen}`,
+    ...(log ? ['--log-file', log] : []), ...extra];
+  const proc = spawn(REGISTRYD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const port = await withTimeout(new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = /^READY (\d+)\n/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (c) => reject(new Error(`mcp-registryd exited ${c}: ${err}`)));
+    proc.once('error', (e) => reject(new Error(`${REGISTRYD}: ${e.message}`)));
+  }), 10000, 'mcp-registryd start');
+  return {
+    proc, port, log, base: `http://127.0.0.1:${port}`, stderr: () => err,
+    hup: () => proc.kill('SIGHUP'),
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      return new Promise((r) => proc.once('exit', (c) => r(c)));
+    },
+  };
+}
+
 // ------------------------------------------------------------ test IdP
 
 export const TEST_IDP = path.join(NODE_DIR, 'test-idp.mjs');

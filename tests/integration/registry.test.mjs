@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {
   startIdp, userEnv, runBridge, connectBridge, closeAndCheck, resultText, waitUntil, sleep,
-  HostedServer, tmpDir, REPO, withTimeout, sanitizerReport, REGISTRYD, spawn } from './lib.mjs';
+  HostedServer, tmpDir, REPO, withTimeout, sanitizerReport, REGISTRYD, spawn, startRegistryd } from './lib.mjs';
 
 const T = { timeout: 10000 };
 const RES = (n) => `http://127.0.0.1/${n}`;
@@ -61,33 +61,8 @@ function basePolicy() {
   };
 }
 
-async function startRegistry(listen = 0) {
-  const log = path.join(dir, 'access.log');
-  const proc = spawn(REGISTRYD, ['--catalog', path.join(dir, 'catalog'), '--policy', path.join(dir, 'policy.json'),
-    '--issuer', idp.issuer, '--audience', idp.resource, '--log-file', log, '--listen', `127.0.0.1:${listen}`],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const port = await withTimeout(new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = /READY (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (c) => reject(new Error(`mcp-registryd exited ${c}: ${err}`)));
-    proc.once('error', (e) => reject(new Error(`${REGISTRYD}: ${e.message}`)));
-  }), 10000, 'mcp-registryd start');
-  return {
-    proc, port, log, base: `http://127.0.0.1:${port}`, stderr: () => err,
-    hup: () => proc.kill('SIGHUP'),
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await new Promise((r) => proc.once('exit', r));
-      }
-    },
-  };
+function startRegistry(listen = 0) {
+  return startRegistryd(dir, idp, { listen, log: path.join(dir, 'access.log') });
 }
 
 before(async () => {

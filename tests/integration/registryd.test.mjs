@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { spawn, startIdp, tmpDir, REPO, withTimeout, waitUntil, sleep, sanitizerReport, REGISTRYD } from './lib.mjs';
+import { spawn, startRegistryd, startIdp, tmpDir, REPO, withTimeout, waitUntil, sleep, sanitizerReport, REGISTRYD } from './lib.mjs';
 
 const FIX = path.join(REPO, 'tests/fixtures/registry');
 const OFF = 'io.modelcontextprotocol.registry/official';
@@ -32,31 +32,8 @@ async function deviceToken(issuer, approve, account, extra = {}) {
   throw new Error(`no token for ${account}`);
 }
 
-async function startRegistry(name, i, extra = []) {
-  const log = path.join(dir, `${name}.log`);
-  const proc = spawn(REGISTRYD, ['--catalog', path.join(dir, 'catalog'), '--policy', path.join(dir, 'policy.json'),
-    '--issuer', i.issuer, '--audience', i.resource, '--log-file', log, '--threads', '2', ...extra],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const port = await withTimeout(new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = /^READY (\d+)\n/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (c) => reject(new Error(`mcp-registryd exited ${c}: ${err}`)));
-    proc.once('error', (e) => reject(new Error(`${REGISTRYD}: ${e.message}`)));
-  }), 10000, 'mcp-registryd start');
-  return {
-    proc, port, log, base: `http://127.0.0.1:${port}`, stderr: () => err,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      return new Promise((r) => proc.once('exit', (c) => r(c)));
-    },
-  };
+function startRegistry(name, i, extra = []) {
+  return startRegistryd(dir, i, { log: path.join(dir, `${name}.log`), extra: ['--threads', '2', ...extra] });
 }
 
 before(async () => {
