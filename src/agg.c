@@ -243,124 +243,6 @@ list_of(const char *method)
 	return -1;
 }
 
-/* tools/call and prompts/get: "<id>__<name>" -> the server's name. */
-static struct link *
-route_name(struct agg *a, enum agg_list which, json_t *params, char *err,
-    size_t errsz, const char **orig)
-{
-	const char *name = json_string_value(json_object_get(params, "name"));
-	json_t *r = name ? json_object_get(a->route[which], name) : NULL;
-	char id[NAMES_ID_MAX + 1];
-	struct link *l;
-
-	if (name == NULL) {
-		str_fmt(err, errsz, "params.name must be a string");
-		return NULL;
-	}
-	if (which == AL_TOOLS && al_blocked(a, name, err, errsz))
-		return NULL;
-	if (r != NULL) {
-		*orig = json_string_value(json_array_get(r, 1));
-		l = agg_link_by_id(a, json_string_value(json_array_get(r, 0)));
-	} else if (names_split(name, id, orig) == 0)
-		l = agg_link_by_id(a, id); /* not listed yet: by its prefix */
-	else
-		l = NULL;
-	if (l == NULL)
-		str_fmt(err, errsz, "unknown %s: %.100s",
-		    which == AL_TOOLS ? "tool" : "prompt", name);
-	return l;
-}
-
-/* resources/read, subscribe, unsubscribe: the server of `uri`. */
-static struct link *
-route_uri(struct agg *a, const char *uri, struct fwd *f)
-{
-	const char *key, *best = NULL;
-	size_t bestlen = 0;
-	json_t *v;
-
-	if ((v = json_object_get(a->route[AL_RESOURCES], uri)) != NULL)
-		return agg_link_by_id(a, json_string_value(v));
-	json_object_foreach(a->route[AL_TEMPLATES], key, v)
-	{
-		size_t n = strcspn(key, "{");
-
-		if (n > bestlen && strncmp(uri, key, n) == 0) {
-			best = json_string_value(v);
-			bestlen = n;
-		}
-	}
-	if (best)
-		return agg_link_by_id(a, best);
-	f->probing = 1; /* ask each server in turn */
-	for (f->probe = 0; f->probe < a->nlinks;) {
-		struct link *l = a->links[f->probe++];
-
-		if (l->st == LS_READY && json_object_get(l->caps, "resources"))
-			return l;
-	}
-	return NULL;
-}
-
-static struct link *
-route_completion(struct agg *a, struct fwd *f, char *err, size_t errsz)
-{
-	json_t *params = json_object_get(f->req, "params");
-	json_t *ref = json_object_get(params, "ref");
-	const char *type = json_string_value(json_object_get(ref, "type"));
-	const char *uri = json_string_value(json_object_get(ref, "uri"));
-	const char *orig = NULL;
-	struct link *l;
-
-	if (type && strcmp(type, "ref/prompt") == 0) {
-		if ((l = route_name(a, AL_PROMPTS, ref, err, errsz, &orig)))
-			json_object_set_new(ref, "name", json_string(orig));
-		return l;
-	}
-	if (uri && (l = route_uri(a, uri, f)) != NULL) {
-		f->probing = 0;
-		return l;
-	}
-	str_fmt(err, errsz, "no hosted server offers completions for this ref");
-	return NULL;
-}
-
-/* Finds the server of an IDE request, rewriting names; NULL + err. */
-static struct link *
-route(struct agg *a, const char *method, struct fwd *f, char *err, size_t errsz)
-{
-	json_t *params = json_object_get(f->req, "params");
-	const char *orig = NULL, *uri;
-	struct link *l;
-
-	if (strcmp(method, "tools/call") == 0 ||
-	    strcmp(method, "prompts/get") == 0) {
-		int tools = method[0] == 't';
-
-		l = route_name(a, tools ? AL_TOOLS : AL_PROMPTS, params, err,
-		    errsz, &orig);
-		if (l && tools)
-			f->tool = x_strdup(orig);
-		if (l)
-			json_object_set_new(params, "name", json_string(orig));
-		return l;
-	}
-	if (strncmp(method, "resources/", 10) == 0) {
-		uri = json_string_value(json_object_get(params, "uri"));
-		if (uri && (l = route_uri(a, uri, f)) != NULL)
-			return l;
-		str_fmt(err, errsz, "no hosted server has the resource %.200s",
-		    uri ? uri : "(params.uri missing)");
-		return NULL;
-	}
-	if (strcmp(method, "completion/complete") == 0)
-		return route_completion(a, f, err, errsz);
-	str_fmt(
-	    err, errsz, "method %.64s is not supported by the bridge", method);
-	return NULL;
-}
-
 /* logging/setLevel goes to every connected server; answered at once. */
 static void
 fan_out(struct agg *a, json_t *req)
@@ -408,7 +290,7 @@ ide_request(struct agg *a, json_t *req, int64_t id)
 	f->req = json_incref(req);
 	f->t0 = loop_now_ms();
 	idmap_put(a->byagg, id, f);
-	if ((l = route(a, method, f, err, sizeof(err))) == NULL)
+	if ((l = agg_route(a, method, f, err, sizeof(err))) == NULL)
 		agg_fail_ide(a, f,
 		    strncmp(err, "method", 6) == 0 ? RPC_METHOD_NOT_FOUND
 		                                   : RPC_INVALID_PARAMS,
@@ -501,13 +383,13 @@ agg_send(
 	if (kind == UPSTREAM_INITIALIZED)
 		goto out; /* every link gets its own after its initialize */
 	if (kind == UPSTREAM_RESPONSE) {
-		struct rpc *r = rpc_new();
-
-		if (rpc_parse(r, msg, len) == 0)
-			ide_response(a, r, msg, len);
-		rpc_free(&r);
+		if (rpc_parse(a->rpc_in, msg, len) == 0)
+			ide_response(a, a->rpc_in, msg, len);
 		goto out;
 	}
+	if (kind == UPSTREAM_REQUEST && rpc_parse(a->rpc_in, msg, len) == 0 &&
+	    agg_fast_call(a, msg, len, id))
+		goto out;
 	root = json_loadb(msg, len, 0, NULL);
 	if (!json_is_object(root) ||
 	    !json_is_string(json_object_get(root, "method"))) {
@@ -722,6 +604,7 @@ agg_new(struct loop *l, struct http *h, const struct agg_opts *o,
 	a->byagg = idmap_new();
 	a->srvreq = idmap_new();
 	a->rpc = rpc_new();
+	a->rpc_in = rpc_new();
 	a->park_timer = loop_timer_new(l, on_park_timer, a);
 	buf_init(&a->scratch, (size_t)64 * 1024 * 1024);
 	for (int i = 0; i < AL_COUNT; i++)
@@ -785,6 +668,7 @@ agg_free(struct agg **ap)
 	loop_timer_del(a->reap_timer);
 	loop_timer_del(a->closed_timer);
 	rpc_free(&a->rpc);
+	rpc_free(&a->rpc_in);
 	buf_finish(&a->scratch);
 	str_vec_free(a->allow);
 	str_vec_free(a->deny);

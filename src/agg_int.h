@@ -131,6 +131,7 @@ struct agg {
 	json_t *route[AL_COUNT];   /* exposed name / uri -> server id */
 	uint64_t served[AL_COUNT]; /* signature of what the IDE saw, 0 none */
 	struct rpc *rpc;           /* parses what we emit */
+	struct rpc *rpc_in;        /* peeks at what the router sends */
 	struct buf scratch;
 	int closing;
 	size_t open;                       /* links still to report on_closed */
@@ -160,6 +161,13 @@ void agg_fail_ide(struct agg *a, struct fwd *f, int code, const char *why);
 void agg_unavailable(struct agg *a, struct fwd *f, const struct link *l);
 void agg_route_to(struct agg *a, struct link *l, struct fwd *f);
 void agg_unqueue(struct link *l, struct fwd *f);
+
+/* agg_route.c */
+/* The server of an IDE request (names rewritten in f->req); NULL + err. */
+struct link *agg_route(
+    struct agg *a, const char *method, struct fwd *f, char *err, size_t errsz);
+/* Sends a parsed (a->rpc_in) tools/call or prompts/get spliced; 1 or 0. */
+int agg_fast_call(struct agg *a, const char *js, size_t len, int64_t id);
 
 /* agg_link.c */
 void agg_link_connect(struct link *l);

@@ -37,17 +37,6 @@ struct idecfg_set {
 	size_t n;
 };
 
-int
-idecfg_errf(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int
 str_member(json_t *o, const char *k, int optional, const char **out)
 {
@@ -161,12 +150,12 @@ load_one(struct idecfg *c, const char *dir, const char *file, char *err,
 	memset(c, 0, sizeof(*c));
 	c->j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (c->j == NULL)
-		idecfg_errf(err, errsz, "%s:%d:%d: %s", path, je.line,
-		    je.column, je.text);
+		str_fail(err, errsz, "%s:%d:%d: %s", path, je.line, je.column,
+		    je.text);
 	else if (!json_is_object(c->j))
-		idecfg_errf(err, errsz, "%s: expected a JSON object", path);
+		str_fail(err, errsz, "%s: expected a JSON object", path);
 	else if ((why = check_client(c, base)) != NULL)
-		idecfg_errf(err, errsz, "%s: %s", path, why);
+		str_fail(err, errsz, "%s: %s", path, why);
 	else
 		rc = 0;
 	free(path);
@@ -197,15 +186,15 @@ idecfg_load(const char *dir, char *err, size_t errsz)
 	DIR *d;
 
 	if ((d = opendir(dir)) == NULL) {
-		idecfg_errf(err, errsz, "%s: %s", dir, strerror(errno));
+		str_fail(err, errsz, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (!is_data_file(de->d_name))
 			continue;
 		if (s->n == MAX_CLIENTS) {
-			idecfg_errf(err, errsz, "%s: more than %d data files",
-			    dir, MAX_CLIENTS);
+			str_fail(err, errsz, "%s: more than %d data files", dir,
+			    MAX_CLIENTS);
 			goto fail;
 		}
 		s->c = x_realloc(s->c, (s->n + 1) * sizeof(*s->c));
@@ -218,7 +207,7 @@ idecfg_load(const char *dir, char *err, size_t errsz)
 	closedir(d);
 	d = NULL;
 	if (s->n == 0) {
-		idecfg_errf(err, errsz, "%s: no IDE data files (*.json)", dir);
+		str_fail(err, errsz, "%s: no IDE data files (*.json)", dir);
 		goto fail;
 	}
 	qsort(s->c, s->n, sizeof(*s->c), by_id);

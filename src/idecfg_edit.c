@@ -17,14 +17,15 @@
 #include "idecfg_int.h"
 #include "jsoned.h"
 #include "tomled.h"
+#include "str.h"
 #include "xmem.h"
 
 static int
 pos_err(char *err, size_t errsz, int line, int col, const char *msg)
 {
 	if (line > 0)
-		return idecfg_errf(err, errsz, "%d:%d: %s", line, col, msg);
-	return idecfg_errf(err, errsz, "%s", msg);
+		return str_fail(err, errsz, "%d:%d: %s", line, col, msg);
+	return str_fail(err, errsz, "%s", msg);
 }
 
 /* The entry with ${command} and ${args} filled in (new), or NULL. */
@@ -176,7 +177,7 @@ add_json(const struct idecfg *c, const char *text, size_t len, const char *name,
 		return 0;
 	}
 	if ((v = json_text(entry)) == NULL)
-		return idecfg_errf(err, errsz, "cannot encode the entry");
+		return str_fail(err, errsz, "cannot encode the entry");
 	r = jsoned_set(text, len, &c->jo, c->key, name, v, out, outlen, &je) ==
 	        -1
 	    ? pos_err(err, errsz, je.line, je.col, je.msg)
@@ -207,7 +208,7 @@ add_toml(const struct idecfg *c, const char *text, size_t len, const char *name,
 	int r;
 
 	if (body == NULL)
-		return idecfg_errf(err, errsz, "cannot encode the entry");
+		return str_fail(err, errsz, "cannot encode the entry");
 	if (tomled_each(text, len, c->key, note_found, &want, &te) == -1 ||
 	    (r = tomled_set(text, len, c->key, name, body, out, outlen, &te)) ==
 	        -1) {
@@ -232,7 +233,7 @@ idecfg_add(const struct idecfg *c, const char *text, size_t len,
 
 	*out = NULL;
 	if (e == NULL)
-		return idecfg_errf(
+		return str_fail(
 		    err, errsz, "the command or an argument is not UTF-8");
 	if (c->format == IDECFG_TOML)
 		rc = add_toml(

@@ -24,8 +24,4 @@ struct idecfg {
 	struct jsoned_opts jo; /* comments and trailing commas */
 };
 
-/* Formats one line into err; returns -1 (for `return idecfg_errf(...)`). */
-int idecfg_errf(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 #endif

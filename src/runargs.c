@@ -50,21 +50,6 @@ static const struct {
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
-/* One line into err; returns -1. */
-static int fail(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Long option `s` (without "--", up to '=' or NUL): index, -1, -2 ambiguous. */
 static int
 find_long(const char *s, size_t n)
@@ -136,7 +121,7 @@ check_value(struct runargs *r, enum opt id, const char *v, size_t i, char *err,
 	case O_URL:
 		r->url = v;
 		if (url_check_upstream(v, why, sizeof(why)) == -1)
-			return fail(err, errsz, "--url: %s", why);
+			return str_fail(err, errsz, "--url: %s", why);
 		return 0;
 	case O_HEADER:
 		return check_header(r, v, i, err, errsz);
@@ -160,13 +145,13 @@ check_value(struct runargs *r, enum opt id, const char *v, size_t i, char *err,
 		break;
 	case O_LOG_LEVEL:
 		if (log_level_parse(v, &lv) == -1)
-			return fail(err, errsz,
+			return str_fail(err, errsz,
 			    "--log-level must be error, warn, info or "
 			    "debug");
 		return 0;
 	case O_REFRESH:
 		if (str_tonum(v, 1, 7 * 24 * 3600, &s) == -1)
-			return fail(err, errsz,
+			return str_fail(err, errsz,
 			    "--refresh takes whole seconds (1 to "
 			    "604800)");
 		return 0;
@@ -174,7 +159,7 @@ check_value(struct runargs *r, enum opt id, const char *v, size_t i, char *err,
 	case O_IDLE:
 	case O_MAX:
 		if (str_tonum(v, 0, 7 * 24 * 3600, &s) == -1)
-			return fail(err, errsz,
+			return str_fail(err, errsz,
 			    "%s takes whole seconds (0 to 604800)",
 			    id == O_CONNECT    ? "--connect-timeout"
 			        : id == O_IDLE ? "--request-timeout"
@@ -184,7 +169,7 @@ check_value(struct runargs *r, enum opt id, const char *v, size_t i, char *err,
 		break;
 	}
 	if (*v == '\0')
-		return fail(err, errsz, "empty value");
+		return str_fail(err, errsz, "empty value");
 	return 0;
 }
 
@@ -200,7 +185,7 @@ one_opt(struct runargs *r, size_t argc, char *const *argv, size_t *i, char *err,
 		eq = strchr(a + 2, '=');
 		k = find_long(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
 		if (k < 0)
-			return fail(err, errsz, "%s option '%.*s'",
+			return str_fail(err, errsz, "%s option '%.*s'",
 			    k == -2 ? "ambiguous" : "unknown",
 			    (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
 		v = eq ? eq + 1 : NULL;
@@ -210,14 +195,15 @@ one_opt(struct runargs *r, size_t argc, char *const *argv, size_t *i, char *err,
 		    : a[1] == 'h' ? (int)NOPTS - 1
 		                  : -1;
 		if (k < 0)
-			return fail(err, errsz, "unknown option '-%c'", a[1]);
+			return str_fail(
+			    err, errsz, "unknown option '-%c'", a[1]);
 		v = a[2] ? a + 2 : NULL;
 	}
 	if (opts[k].id == O_HELP)
-		return fail(
+		return str_fail(
 		    err, errsz, "--help prints the usage and exits; remove it");
 	if (v == NULL && *i + 1 >= argc)
-		return fail(err, errsz, "--%s needs a value", opts[k].name);
+		return str_fail(err, errsz, "--%s needs a value", opts[k].name);
 	if (v == NULL)
 		v = argv[++*i];
 	return check_value(r, opts[k].id, v, *i, err, errsz);

@@ -38,6 +38,17 @@ str_fmt(char *dst, size_t dstsz, const char *fmt, ...)
 	return n;
 }
 
+int
+str_fail(char *dst, size_t dstsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, dstsz, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 static int
 lower(int c)
 {

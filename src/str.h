@@ -16,6 +16,9 @@ int str_tonum(const char *s, long long min, long long max, long long *out);
 /* snprintf that returns -1 on error or truncation, else the length. */
 int str_fmt(char *dst, size_t dstsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Formats an error into `dst` (truncated if need be) and returns -1. */
+int str_fail(char *dst, size_t dstsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Case-insensitive ASCII comparison of `a` (length n) with C string `b`. */
 int str_eq_nocase(const char *a, size_t n, const char *b);
