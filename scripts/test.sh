@@ -60,6 +60,12 @@ export MCP_BRIDGE="$(pwd)/$b/src/mcp-bridge"
 	    tests/integration/with-keyring.sh $nodetest \
 	    tests/integration/signin.test.mjs
 } 2>&1 | tee "$log/keyring"
+# The official MCP conformance suite's client scenarios, with the bridge
+# between the suite's mock servers and an SDK client as the IDE
+# (tests/conformance/expected.txt says which must pass).
+{
+	stage conformance 600 tests/conformance/run.sh
+} 2>&1 | tee "$log/conf"
 # The Debian packages: built, linted, installed, checked, purged (root
 # only: it uses apt-get and dpkg).
 {
@@ -75,6 +81,7 @@ fuzz_rc=$(cat "$log/fuzz.rc" 2>/dev/null || echo 1)
 integ_rc=$(cat "$log/integ.rc" 2>/dev/null || echo 1)
 kr_rc=$(cat "$log/keyring.rc" 2>/dev/null || echo 1)
 deb_rc=$(cat "$log/deb.rc" 2>/dev/null || echo 1)
+conf_rc=$(cat "$log/conformance.rc" 2>/dev/null || echo 1)
 
 up=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log/unit" | awk '{s+=$1} END {print s+0}')
 uf=$(sed -n 's/^\(Fail\|Timeout\): *\([0-9]*\).*/\2/p' "$log/unit" |
@@ -86,8 +93,10 @@ kf=$(grep -aE '^(ℹ|#) fail [0-9]+$' "$log/keyring" | tail -1 | awk '{print $3}
 dp=0 df=0
 if grep -q '^skip: tests/deb.sh' "$log/deb"; then :
 elif [ "$deb_rc" -eq 0 ]; then dp=1; else df=1; fi
-passed=$(( ${up:-0} + ${ip:-0} + ${kp:-0} + dp ))
-failed=$(( ${uf:-0} + ${if_:-0} + ${kf:-0} + df ))
+cp=0 cf=0
+if [ "$conf_rc" -eq 0 ]; then cp=1; else cf=1; fi
+passed=$(( ${up:-0} + ${ip:-0} + ${kp:-0} + dp + cp ))
+failed=$(( ${uf:-0} + ${if_:-0} + ${kf:-0} + df + cf ))
 [ "$unit_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 [ "$fuzz_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 [ "$integ_rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1

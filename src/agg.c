@@ -479,6 +479,7 @@ agg_add(struct agg *a, const struct agg_server *s)
 	l->title = s->title ? x_strdup(s->title) : NULL;
 	l->url = x_strdup(s->url);
 	l->auth = s->auth;
+	l->legacy_sse = s->legacy_sse;
 	l->reqs = idmap_new();
 	a->links[a->nlinks++] = l;
 	al_cache_load(a);

@@ -57,6 +57,7 @@ struct agg_server {
 	const char *title; /* shown to humans, or NULL */
 	const char *url;   /* endpoint */
 	const struct upstream_auth *auth; /* borrowed; NULL = none */
+	int legacy_sse; /* 1: the deprecated HTTP+SSE transport */
 };
 
 struct agg_opts {

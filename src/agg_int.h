@@ -75,6 +75,7 @@ struct link {
 	struct agg *agg;
 	char *id, *name, *title, *url;
 	const struct upstream_auth *auth;
+	int legacy_sse; /* HTTP+SSE (2024-11-05) server */
 	struct upstream *up;
 	enum link_state st;
 	char why[300];            /* why it failed */

@@ -36,7 +36,7 @@ agg_link_connect(struct link *l)
 {
 	struct agg *a = l->agg;
 	struct upstream_opts uo = { l->url, a->headers, a->idle_ms, a->max_ms,
-		l->auth };
+		l->auth, l->legacy_sse, 0 };
 	struct fwd *f = x_calloc(1, sizeof(*f));
 	json_t *msg;
 

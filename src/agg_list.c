@@ -96,11 +96,24 @@ al_fetch_rest(struct link *l)
 
 static uint64_t list_hash(json_t *list);
 
+/* Tools and prompts need a name the IDE can be shown (names_tool_ok). */
+static int
+item_ok(enum agg_list which, json_t *it)
+{
+	const char *name = json_string_value(json_object_get(it, "name"));
+
+	if (!json_is_object(it))
+		return 0;
+	if (which != AL_TOOLS && which != AL_PROMPTS)
+		return 1;
+	return name && names_tool_ok(name);
+}
+
 /* Appends the valid items of one page; 1 when the cap was hit. */
 static int
-take_items(struct link *l, struct alist *al, json_t *items)
+take_items(struct link *l, struct alist *al, enum agg_list which, json_t *items)
 {
-	size_t i;
+	size_t i, bad = 0;
 	json_t *it;
 
 	json_array_foreach(items, i, it)
@@ -111,9 +124,15 @@ take_items(struct link *l, struct alist *al, json_t *items)
 			    l->id, AGG_MAX_ITEMS);
 			return 1;
 		}
-		if (json_is_object(it))
+		if (item_ok(which, it))
 			json_array_append(al->acc, it);
+		else
+			bad++;
 	}
+	if (bad)
+		log_warn("hosted server %s: %zu %s left out (no name, control "
+		         "characters, or over %d bytes)",
+		    l->id, bad, keys[which], NAMES_TOOL_MAX);
 	return 0;
 }
 
@@ -154,7 +173,7 @@ al_page(struct link *l, struct fwd *f, json_t *result, const char *why)
 		goto done;
 	}
 	next = json_string_value(json_object_get(result, "nextCursor"));
-	if (!take_items(l, al, items) && next && *next &&
+	if (!take_items(l, al, which, items) && next && *next &&
 	    ++al->pages < AGG_MAX_PAGES) {
 		send_page(l, which, next);
 		return;

@@ -497,11 +497,26 @@ list_complete(struct catalog *c, long max_age)
 	regmsg_page_clear(&c->list);
 	c->list = c->next;
 	memset(&c->next, 0, sizeof(c->next));
+	if (c->list.skipped)
+		log_warn("registry %s: %zu servers without a valid name left "
+		         "out",
+		    c->registry, c->list.skipped);
 	c->stale = 0;
 	c->fetched_at = (int64_t)time(NULL);
 	c->fresh_until = max_age > 0 ? c->fetched_at + max_age : 0;
 	save_cache(c, max_age);
 	list_end(c, NULL);
+}
+
+/* Bytes of the pages of the listing in progress. */
+static size_t
+listing_bytes(const struct catalog *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->ncur; i++)
+		n += c->cur[i].len;
+	return n;
 }
 
 /* A page arrived (200, or 304 = the old page of the same index). */
@@ -524,6 +539,12 @@ list_page(struct creq *q)
 		p->etag = q->etag ? x_strdup(q->etag) : NULL;
 	}
 	c->ncur++;
+	if (listing_bytes(c) > CATALOG_MAX_BYTES) {
+		str_fmt(err, sizeof(err), "registry listing is over %u MiB",
+		    CATALOG_MAX_BYTES / (1024 * 1024));
+		list_failed(c, err);
+		return;
+	}
 	if (regmsg_page_parse(p->body, p->len, &c->next, err, sizeof(err))) {
 		list_failed(c, err);
 		return;

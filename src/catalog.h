@@ -23,6 +23,8 @@
 
 /* Pages followed at most (100 servers each). */
 #define CATALOG_MAX_PAGES 100
+/* Bytes of one listing, all pages together (each is kept for the cache). */
+#define CATALOG_MAX_BYTES (32u * 1024 * 1024)
 /* How long to wait for a token that is being refreshed. */
 #define CATALOG_TOKEN_WAIT_MS (30 * 1000)
 

@@ -79,11 +79,13 @@ source(struct cmd_agg *c, const char *resource)
 	return &s->ua;
 }
 
+/* `sse`: the server offers only the deprecated HTTP+SSE transport. */
 static int
 add(struct cmd_agg *c, const char *id, const char *name, const char *title,
-    const char *url, const char *resource, int registry)
+    const char *url, const char *resource, int registry, int sse)
 {
-	struct agg_server s = { id, name, title, url, source(c, resource) };
+	struct agg_server s = { id, name, title, url, source(c, resource),
+		sse };
 
 	if (c->nadded == AGG_MAX_LINKS || agg_add(c->agg, &s) == -1)
 		return -1;
@@ -119,7 +121,7 @@ add_static(struct cmd_agg *c)
 	}
 	for (size_t j = 0; j < k; j++)
 		add(c, out[j], names[j], NULL, cfg_server_url(cfg, which[j]),
-		    cfg_server_resource(cfg, which[j]), 0);
+		    cfg_server_resource(cfg, which[j]), 0, 0);
 	rc = 0;
 out:
 	free(names);
@@ -158,12 +160,10 @@ usable(const struct cmd_agg *c, const struct regmsg_server *s)
 		return 0;
 	if (o >= 0 && !cfg_server_enabled(c->cfg, (size_t)o))
 		return 0;
-	if (s->refused || s->sse) {
+	if (s->refused) {
 		if (!c->answered)
 			log_warn("hosted server %s left out: %s", s->name,
-			    s->refused ? s->refused
-			               : "it only offers the deprecated "
-			                 "HTTP+SSE transport");
+			    s->refused);
 		return 0;
 	}
 	return 1;
@@ -246,7 +246,7 @@ add_new(struct cmd_agg *c, const struct regmsg_page *pg)
 			    : fresh[j]->resource;
 
 			add(c, out[j], fresh[j]->name, fresh[j]->title,
-			    fresh[j]->url, res, 1);
+			    fresh[j]->url, res, 1, fresh[j]->sse);
 		}
 	free(names);
 	free(ids);

@@ -590,7 +590,7 @@ serve(struct run_opts *o)
 {
 	struct http_opts ho = { o->cacert, o->connect_s * 1000 };
 	struct upstream_opts uo = { o->url, o->headers, o->idle_s * 1000,
-		o->max_s * 1000, NULL };
+		o->max_s * 1000, NULL, 0, o->connect_s * 1000 };
 	struct router_auth ra = { 0 };
 	int use_auth = cfg_issuer(o->cfg) && !o->static_auth;
 	struct run r = { 0 };

@@ -92,7 +92,9 @@ on_access(void *arg, const struct regmsg_access *a, const char *why)
 		return;
 	}
 	uo.url = s->url;
-	log_info("serving %s (%s) from the registry", s->name, s->url);
+	uo.legacy_sse = s->sse;
+	log_info("serving %s (%s%s) from the registry", s->name, s->url,
+	    s->sse ? ", deprecated HTTP+SSE transport" : "");
 	r->resolved = 1;
 	loop_timer_del(r->retry);
 	r->retry = NULL;
@@ -126,14 +128,6 @@ on_catalog(void *arg, const char *why)
 	if (s->refused) {
 		str_fmt(msg, sizeof(msg), "server %s is not usable: %s",
 		    s->name, s->refused);
-		unavailable(r, msg);
-		return;
-	}
-	if (s->sse) {
-		str_fmt(msg, sizeof(msg),
-		    "server %s only offers the deprecated HTTP+SSE transport, "
-		    "which this version cannot connect to yet",
-		    s->name);
 		unavailable(r, msg);
 		return;
 	}

@@ -133,6 +133,26 @@ names_ids(const char *const *names, const char *const *explicit_ids, size_t n,
 }
 
 int
+names_tool_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > NAMES_TOOL_MAX || !str_utf8_valid(name, n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		/* U+0080..U+009F are C2 80..C2 9F in UTF-8 */
+		if (c == 0xc2 && (unsigned char)name[i + 1] >= 0x80 &&
+		    (unsigned char)name[i + 1] <= 0x9f)
+			return 0;
+	}
+	return 1;
+}
+
+int
 names_expose(const char *id, const char *name, char *out, size_t outsz)
 {
 	size_t il = strlen(id), nl = strlen(name);

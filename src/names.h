@@ -22,6 +22,8 @@
 #define NAMES_ID_MAX 24
 /* Separator between server id and tool name. */
 #define NAMES_SEP "__"
+/* Longest tool or prompt name taken from a hosted server (bytes). */
+#define NAMES_TOOL_MAX 512
 
 /*
  * Ids for `n` servers: `names` are registry names (or config names),
@@ -34,6 +36,12 @@ int names_ids(const char *const *names, const char *const *explicit_ids,
 
 /* 1 if `id` is a valid server id. */
 int names_id_ok(const char *id);
+
+/*
+ * 1 if a hosted server's tool or prompt name may be exposed: 1 to
+ * NAMES_TOOL_MAX bytes of UTF-8 without control characters (C0, DEL, C1).
+ */
+int names_tool_ok(const char *name);
 
 /*
  * The exposed name "<id>__<name>", hashed down to NAMES_MAX when longer.

@@ -185,18 +185,16 @@ regmsg_name_ok(const char *n)
 	return 1;
 }
 
+/* Fills `s` from one entry; -1 (nothing to free) without a valid name. */
 static int
-entry(json_t *e, struct regmsg_server *s, size_t i, char *err, size_t errsz)
+entry(json_t *e, struct regmsg_server *s)
 {
 	json_t *server = json_object_get(e, "server");
 	const char *name = json_string_value(json_object_get(server, "name"));
 
 	memset(s, 0, sizeof(*s));
-	if (!json_is_object(server) || name == NULL || !regmsg_name_ok(name)) {
-		str_fmt(err, errsz,
-		    "servers[%zu]: missing or invalid server.name", i);
+	if (!json_is_object(server) || name == NULL || !regmsg_name_ok(name))
 		return -1;
-	}
 	s->name = x_strdup(name);
 	s->title = field(server, "title");
 	s->description = field(server, "description");
@@ -228,13 +226,11 @@ fill_page(json_t *root, struct regmsg_page *pg, char *err, size_t errsz)
 	pg->srv = srv;
 	json_array_foreach(arr, i, e)
 	{
-		if (entry(e, &srv[base + i], i, err, errsz) == -1) {
-			for (size_t j = base; j <= base + i; j++)
-				server_clear(&srv[j]);
-			return -1;
-		}
+		if (entry(e, &srv[pg->n]) == 0)
+			pg->n++;
+		else
+			pg->skipped++;
 	}
-	pg->n = base + json_array_size(arr);
 	return 0;
 }
 

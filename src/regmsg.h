@@ -44,12 +44,15 @@ struct regmsg_page {
 	struct regmsg_server *srv; /* n entries */
 	size_t n;
 	char *next_cursor; /* NULL or "" at the end */
+	size_t skipped;    /* entries left out: no valid server.name */
 };
 
 /*
  * Parses one ServerList page and appends its servers to `pg` (which may
- * already hold earlier pages; next_cursor is replaced). 0 or -1 with a
- * reason; on -1 `pg` keeps what it had.
+ * already hold earlier pages; next_cursor is replaced). An entry without
+ * a valid server.name is left out and counted in pg->skipped (one bad
+ * entry does not hide the others). 0 or -1 with a reason; on -1 `pg`
+ * keeps what it had.
  */
 int regmsg_page_parse(
     const char *js, size_t n, struct regmsg_page *pg, char *err, size_t errsz);

@@ -66,6 +66,8 @@ up_post_free(struct post *p)
 		idmap_del(u->pending, p->id);
 	if (u->get == p)
 		u->get = NULL;
+	if (u->lstream == p)
+		u->lstream = NULL;
 	http_req_cancel(p->req);
 	p->req = NULL;
 	if (p->idle)
@@ -190,8 +192,8 @@ arm_timers(struct post *p)
 	}
 }
 
-static void
-add_headers(struct post *p, struct http_req *r, const char *accept)
+void
+up_add_headers(struct post *p, struct http_req *r, const char *accept)
 {
 	struct upstream *u = p->up;
 	char line[BOUNDS_MAX_RESP_HEADER + 32];
@@ -295,16 +297,23 @@ up_post_start(struct post *p)
 	p->in_get = 0;
 	if (p->kind == UPSTREAM_INITIALIZE && !p->internal)
 		u->initializing = 1; /* before a wait for a token, too */
+	if (u->legacy && u->endpoint == NULL) {
+		p->waiting = 1; /* until the stream names the endpoint */
+		up_legacy_connect(u, 0);
+		return;
+	}
 	if (up_bearer(p) != 0)
 		return;
 	reset_transfer(p);
-	p->req = http_req_new(u->http, "POST", u->url, &post_cbs, p);
+	p->req = http_req_new(
+	    u->http, "POST", u->legacy ? u->endpoint : u->url, &post_cbs, p);
 	if (p->req == NULL) {
 		up_post_fail(p, RPC_INTERNAL_ERROR, "cannot create a transfer");
 		return;
 	}
 	p->in_get = 0;
-	add_headers(p, p->req, "Accept: application/json, text/event-stream");
+	up_add_headers(
+	    p, p->req, "Accept: application/json, text/event-stream");
 	http_req_body(p->req, p->body, p->len);
 	arm_timers(p);
 	http_req_start(p->req);
@@ -328,7 +337,7 @@ up_get_start(struct post *p)
 		return;
 	}
 	p->in_get = 1;
-	add_headers(p, p->req, "Accept: text/event-stream");
+	up_add_headers(p, p->req, "Accept: text/event-stream");
 	if (last[0] &&
 	    str_fmt(line, sizeof(line), "Last-Event-ID: %s", last) > 0)
 		http_req_header(p->req, line);
@@ -434,8 +443,8 @@ handle_batch(struct post *p, const char *js, size_t len)
 }
 
 /* Delivers one JSON text (message or batch); -1 if p was freed. */
-static int
-deliver(struct post *p, const char *js, size_t len)
+int
+up_deliver(struct post *p, const char *js, size_t len)
 {
 	size_t i = 0;
 
@@ -493,7 +502,9 @@ on_event(void *arg, const struct sse_event *ev)
 		log_debug("ignoring SSE event of another type");
 		return 0;
 	}
-	return deliver(p, ev->data, ev->data_len);
+	if (p->idle)
+		loop_timer_arm(p->idle, p->up->idle_ms);
+	return up_deliver(p, ev->data, ev->data_len);
 }
 
 static int
@@ -502,7 +513,12 @@ on_body(void *arg, const char *data, size_t n)
 	struct post *p = arg;
 	int rc;
 
-	if (p->idle)
+	/*
+	 * A JSON body still arriving is the answer coming; on a stream only
+	 * whole events count (on_event), so a slow-loris server trickling
+	 * bytes cannot hold a request past --request-timeout.
+	 */
+	if (p->idle && p->mode != MODE_SSE)
 		loop_timer_arm(p->idle, p->up->idle_ms);
 	switch (p->mode) {
 	case MODE_SSE:
@@ -565,11 +581,13 @@ error_done(struct post *p)
 {
 	char why[256];
 
+	if (up_legacy_fallback(p))
+		return;
 	/* The server may have put a JSON-RPC error for us in the body. */
 	if (p->id >= 0 && buf_len(&p->json) > 0 &&
 	    rpc_parse(p->up->rpc, buf_data(&p->json), buf_len(&p->json)) == 0 &&
 	    rpc_kind(p->up->rpc) == RPC_RESPONSE) {
-		if (deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
+		if (up_deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
 			return;
 		if (p->answered) {
 			up_post_free(p);
@@ -624,11 +642,13 @@ on_done(void *arg, const char *err)
 		return;
 	}
 	if (err == NULL && p->mode == MODE_JSON &&
-	    deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
+	    up_deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
 		return;
 	if (p->id >= 0 && !p->answered) {
-		if (err == NULL && p->status == 202 && !p->in_get)
-			return; /* the answer will come on the GET stream */
+		if (err == NULL && !p->in_get &&
+		    (p->status == 202 ||
+		        (p->up->legacy && p->status >= 200 && p->status < 300)))
+			return; /* the answer will come on a stream */
 		unanswered(p, err);
 		return;
 	}

@@ -14,6 +14,16 @@
  * upstream re-initializes with the IDE's original initialize request,
  * sends notifications/initialized and retries the request once.
  *
+ * With `legacy_sse` (or when the server answers the IDE's initialize
+ * POST with 404 or 405 and no JSON-RPC body: the spec's backward
+ * compatibility check) the upstream speaks the deprecated HTTP+SSE
+ * transport (2024-11-05) instead: one GET stream on the URL whose first
+ * event, `endpoint`, names where to POST (same origin only); every
+ * message from the server arrives on that stream. A lost stream fails
+ * every request sent and not answered, and is reopened with backoff; a
+ * new endpoint means a new server session, so the IDE's initialize is
+ * replayed there before anything else is sent.
+ *
  * Every request sent with an id ends in exactly one of: a response
  * delivered through on_message, or on_fail. The upstream does not know
  * the IDE; ids are the upstream's own (upstream_next_id()).
@@ -58,6 +68,8 @@ struct upstream_opts {
 	int64_t request_idle_ms;          /* 0 = no idle timeout */
 	int64_t request_max_ms;           /* hard limit per request, 0 = none */
 	const struct upstream_auth *auth; /* borrowed; NULL = none */
+	int legacy_sse;     /* 1: HTTP+SSE (2024-11-05) from the start */
+	int64_t connect_ms; /* legacy: wait for `endpoint`; 0 = default */
 };
 
 struct upstream_cbs {

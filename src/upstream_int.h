@@ -49,6 +49,7 @@ struct post {
 	int waiting;               /* held until re-init completes */
 	int had_session;           /* the transfer carried Mcp-Session-Id */
 	int is_getstream;          /* the standalone GET stream */
+	int is_legacy;             /* the HTTP+SSE stream (legacy mode) */
 	int in_get;                /* the current transfer is a GET */
 	int dead;                  /* retired; freed by the reaper */
 	int auth_wait;             /* held until a token is ready */
@@ -85,6 +86,12 @@ struct upstream {
 	struct http_req *del;      /* the DELETE */
 	struct loop_timer *closed; /* reports on_closed from the loop */
 	struct loop_timer *reaper; /* frees retired posts */
+	int legacy;                /* HTTP+SSE (2024-11-05) mode */
+	char *endpoint;            /* legacy: where to POST, or NULL */
+	struct post *lstream;      /* legacy: the SSE stream */
+	int lfailures;             /* legacy: failed connects in a row */
+	int lconnects;             /* legacy: endpoints received so far */
+	int64_t connect_ms;        /* legacy: endpoint event wait */
 };
 
 /* upstream.c: posts and transfers. */
@@ -99,6 +106,8 @@ void up_schedule_get(struct post *p, int64_t delay_ms);
 int64_t up_retry_delay(const struct post *p);
 int up_bearer(struct post *p);
 int up_auth_rejected(struct post *p);
+void up_add_headers(struct post *p, struct http_req *r, const char *accept);
+int up_deliver(struct post *p, const char *js, size_t len);
 
 /* upstream_sess.c: the session. */
 void up_reinit_failed(struct upstream *u, const char *why);
@@ -111,5 +120,10 @@ int up_session_expired(struct post *p);
 void up_start_reinit(struct upstream *u);
 void up_open_getstream(struct upstream *u, int64_t delay_ms);
 void up_getstream_done(struct post *p, const char *err);
+
+/* upstream_legacy.c: the HTTP+SSE (2024-11-05) transport. */
+void up_legacy_connect(struct upstream *u, int now);
+void up_legacy_start(struct post *s);
+int up_legacy_fallback(struct post *p);
 
 #endif

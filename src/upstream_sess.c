@@ -215,8 +215,8 @@ up_open_getstream(struct upstream *u, int64_t delay_ms)
 {
 	struct post *p;
 
-	if (u->get || u->closing)
-		return;
+	if (u->get || u->closing || u->legacy)
+		return; /* legacy: everything comes on the one stream */
 	p = up_post_new(u, NULL, 0, -1, UPSTREAM_NOTIFY);
 	p->is_getstream = 1;
 	u->get = p;
@@ -256,6 +256,9 @@ upstream_new(struct loop *l, struct http *h, const struct upstream_opts *o,
 	u->rpc = rpc_new();
 	u->reaper = loop_timer_new(l, reap_posts, u);
 	u->pending = idmap_new();
+	u->legacy = o->legacy_sse != 0;
+	u->connect_ms =
+	    o->connect_ms > 0 ? o->connect_ms : BOUNDS_CONNECT_TIMEOUT_MS;
 	return u;
 }
 
@@ -275,6 +278,7 @@ upstream_free(struct upstream **up)
 	idmap_free(&u->pending);
 	free(u->session);
 	free(u->init_body);
+	free(u->endpoint);
 	free(u->url);
 	free(u);
 	*up = NULL;
@@ -305,6 +309,9 @@ upstream_send(struct upstream *u, char *msg, size_t len, int64_t id,
 		id = -1;
 	p = up_post_new(u, msg, len, id, kind);
 	up_post_start(p);
+	/* A request waits for a stream that is between attempts: try now. */
+	if (u->legacy && id >= 0 && p->waiting && !p->dead)
+		up_legacy_connect(u, 1);
 }
 
 void
@@ -399,7 +406,9 @@ upstream_auth_ready(struct upstream *u)
 		if (!q->auth_wait || q->dead)
 			continue;
 		q->auth_wait = 0;
-		if (q->is_getstream || q->in_get)
+		if (q->is_legacy)
+			up_legacy_start(q);
+		else if (q->is_getstream || q->in_get)
 			up_get_start(q);
 		else
 			up_post_start(q);

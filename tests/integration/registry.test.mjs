@@ -261,7 +261,8 @@ test('bridge: run --server connects with that server\'s audience; a denied serve
     return /denied/.test(String(r.message ?? '')) ? r : null;
   }, 10000, 'denial');
   assert.match(e.message, /access to com\.example\.mcp\/ads denied: .*request access at https:\/\/access\.example\.com\/ads/);
-  assert.match(d.stderr(), /access to com\.example\.mcp\/ads denied/);
+  // stderr and stdout are two pipes: the log line may arrive after the answer.
+  await waitUntil(() => /access to com\.example\.mcp\/ads denied/.test(d.stderr()), 5000, 'denial logged');
   assert.equal((await hosted.ads.state()).posts, 0, 'the denied server was never contacted');
   void messages;
 });

@@ -85,3 +85,27 @@ Test(names, exposed_names)
 	cr_assert_eq(names_expose("bad id", "x", out, sizeof(out)), -1);
 	cr_assert_eq(names_split("noseparator", id, &rest), -1);
 }
+
+/* Hostile servers (issue 9): names that must not reach the IDE. */
+Test(names, tool_names_from_servers)
+{
+	char big[NAMES_TOOL_MAX + 2];
+
+	cr_assert(names_tool_ok("run_query"));
+	cr_assert(names_tool_ok("get.weather-v2"));
+	cr_assert(names_tool_ok("caf\xc3\xa9"), "UTF-8 letters are fine");
+	cr_assert_not(names_tool_ok(""));
+	cr_assert_not(names_tool_ok("ctl\x01name"));
+	cr_assert_not(names_tool_ok("new\nline"));
+	cr_assert_not(names_tool_ok("del\x7fname"));
+	cr_assert_not(names_tool_ok("c1\xc2\x85name"), "C1 control (NEL)");
+	cr_assert_not(names_tool_ok("bad\xff"), "invalid UTF-8");
+	cr_assert_not(names_tool_ok("\xed\xa0\x80"), "a surrogate");
+	cr_assert_not(names_tool_ok("trunc\xc2"), "cut sequence");
+	memset(big, 'L', NAMES_TOOL_MAX);
+	big[NAMES_TOOL_MAX] = '\0';
+	cr_assert(names_tool_ok(big), "NAMES_TOOL_MAX bytes");
+	big[NAMES_TOOL_MAX] = 'L';
+	big[NAMES_TOOL_MAX + 1] = '\0';
+	cr_assert_not(names_tool_ok(big), "one byte over");
+}

@@ -138,11 +138,14 @@ Test(regmsg, bad_pages)
 		"[]",
 		"{\"servers\":{}}",
 		"{}",
+		"{\"servers\":[],\"servers\":[]}",
+	};
+	/* Entries without a valid name are left out, not the page. */
+	static const char *skipped[] = {
 		"{\"servers\":[{\"server\":{\"name\":\"noslash\"}}]}",
 		"{\"servers\":[{\"server\":{\"name\":\"a/b/c\"}}]}",
 		"{\"servers\":[{\"server\":{\"name\":\"a_b/c\"}}]}",
 		"{\"servers\":[{\"server\":{}}]}",
-		"{\"servers\":[],\"servers\":[]}",
 		"{\"servers\":[1]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
@@ -152,6 +155,16 @@ Test(regmsg, bad_pages)
 		                 bad[i], strlen(bad[i]), &pg, err, sizeof(err)),
 		    -1, "accepted %s", bad[i]);
 		cr_assert_eq(pg.n, 0);
+		regmsg_page_clear(&pg);
+	}
+	for (size_t i = 0; i < sizeof(skipped) / sizeof(*skipped); i++) {
+		struct regmsg_page pg = { 0 };
+
+		cr_assert_eq(regmsg_page_parse(skipped[i], strlen(skipped[i]),
+		                 &pg, err, sizeof(err)),
+		    0, "refused %s", skipped[i]);
+		cr_assert_eq(pg.n, 0);
+		cr_assert_eq(pg.skipped, 1, "%s", skipped[i]);
 		regmsg_page_clear(&pg);
 	}
 }
@@ -205,4 +218,26 @@ Test(regmsg, problem)
 	cr_assert_str_eq(out, "HTTP 502");
 	cr_assert_str_eq(regmsg_short_name("com.example.mcp/presto"), "presto");
 	cr_assert_str_eq(regmsg_short_name("plain"), "plain");
+}
+
+/* Hostile registry (issue 9): a bad entry is left out, not the listing. */
+Test(regmsg, bad_names_left_out)
+{
+	const char *js =
+	    "{\"servers\":[{\"server\":{\"name\":\"com.example/ok\"}},"
+	    "{\"server\":{\"name\":\"com.example/bad\\u0001name\"}},"
+	    "{\"server\":{\"name\":42}},{\"nothing\":1},"
+	    "{\"server\":{\"name\":\"com.example/ok2\"}}]}";
+	struct regmsg_page pg = { 0 };
+
+	cr_assert_eq(regmsg_page_parse(js, strlen(js), &pg, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(pg.n, 2);
+	cr_assert_eq(pg.skipped, 3);
+	cr_assert_str_eq(pg.srv[0].name, "com.example/ok");
+	cr_assert_str_eq(pg.srv[1].name, "com.example/ok2");
+	regmsg_page_clear(&pg);
+	cr_assert_eq(
+	    regmsg_page_parse("{\"servers\":{}}", 14, &pg, err, sizeof(err)),
+	    -1);
 }
