@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   HostedServer, connectBridge, closeAndCheck, resultText, waitUntil, sleep, types, userEnv, tmpDir,
-  startIdp, runBridge, withTimeout, sanitizerReport, REGISTRYD, spawn, badJsonLines, startRegistryd } from './lib.mjs';
+  startIdp, runBridge, withTimeout, sanitizerReport, REGISTRYD, spawn, badJsonLines, startRegistryd, loginAs } from './lib.mjs';
 
 const { ElicitRequestSchema, ToolListChangedNotificationSchema, McpError } = types;
 
@@ -461,14 +461,7 @@ test('registry: its servers are served (overrides: id, enabled:false); one remov
   });
 
   const env = userEnv(idp, { store: 'file', extra: { MCP_BRIDGE_REGISTRY: reg.base } });
-  const login = runBridge(['login', '--no-browser'], { env, timeout: 20000 });
-  const codes = await waitUntil(async () => {
-    const c = await idp.pending();
-    return c.length ? c : null;
-  }, 10000, 'device code');
-  await idp.approve(codes[codes.length - 1].user_code, 'alice');
-  const lr = await login;
-  assert.equal(lr.code, 0, lr.stderr);
+  await loginAs(idp, env);
 
   const h = await aggBridge(t, [{ name: 'airflow', enabled: false }, { name: 'com.example.mcp/knowledge', id: 'kb' }],
     { env, args: ['--refresh', '1'] });

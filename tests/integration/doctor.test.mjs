@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   startIdp, userEnv, runBridge, waitUntil, sleep, HostedServer, tmpDir, freePort,
-  withTimeout, sanitizerReport, REGISTRYD, BRIDGE, spawn, startRegistryd } from './lib.mjs';
+  withTimeout, sanitizerReport, REGISTRYD, BRIDGE, spawn, startRegistryd, loginAs } from './lib.mjs';
 
 const RES = 'http://127.0.0.1/presto';
 let idp;
@@ -50,17 +50,6 @@ function env(extra = {}) {
   return userEnv(idp, { store: 'file', extra: { MCP_BRIDGE_REGISTRY: reg.base, ...extra } });
 }
 
-async function loginAs(e, account = 'alice') {
-  const p = runBridge(['login', '--no-browser'], { env: e, timeout: 20000 });
-  const codes = await waitUntil(async () => {
-    const c = await idp.pending();
-    return c.length ? c : null;
-  }, 10000, 'device code');
-  await idp.approve(codes[codes.length - 1].user_code, account);
-  const r = await p;
-  assert.equal(r.code, 0, r.stderr);
-}
-
 /** Runs doctor --json; returns {code, report, byName, raw}. */
 async function doctor(e, args = []) {
   const r = await runBridge(['doctor', '--json', ...args], { env: e, timeout: 30000 });
@@ -90,7 +79,7 @@ function storedSecrets(e) {
 
 test('doctor: every check passes; text and JSON; exit 0; the refresh keeps the grant', { timeout: 40000 }, async () => {
   const e = env();
-  await loginAs(e);
+  await loginAs(idp, e);
   const before = storedSecrets(e);
   ideFile(e.HOME, '.cursor/mcp.json', { presto: { command: BRIDGE, args: ['run', '--server', 'presto'] } });
   const { code, report, byName, raw } = await doctor(e);
@@ -138,7 +127,7 @@ test('doctor: every check passes; text and JSON; exit 0; the refresh keeps the g
 
 test('doctor: a server that does not answer initialize, an IDE config with a missing binary: exit 1', { timeout: 40000 }, async () => {
   const e = env();
-  await loginAs(e);
+  await loginAs(idp, e);
   ideFile(e.HOME, '.cursor/mcp.json', {
     presto: { command: '/nonexistent/bin/mcp-bridge', args: ['run', '--server', 'presto'] },
   });
@@ -168,7 +157,7 @@ test('doctor: not signed in; registry down; issuer down; issuer without device f
   assert.equal(r.byName.issuer.status, 'ok');
 
   const e = env({ MCP_BRIDGE_REGISTRY: `http://127.0.0.1:${await freePort()}` });
-  await loginAs(e);
+  await loginAs(idp, e);
   r = await doctor(e);
   assert.equal(r.code, 1);
   assert.equal(r.byName['sign-in'].status, 'ok');
@@ -203,7 +192,7 @@ test('doctor: MCP_BRIDGE_ACCESS_TOKEN accepted or refused by the registry', { ti
   assert.ok(!r.raw.stdout.includes(bad) && !r.raw.stderr.includes(bad), 'token printed');
 
   const e = env();
-  await loginAs(e);
+  await loginAs(idp, e);
   const tok = storedSecrets(e).find((t) => t.split('.').length === 3 && JSON.parse(
     Buffer.from(t.split('.')[1], 'base64url')).aud?.includes?.(idp.resource) !== false);
   r = await doctor(userEnv(idp, { store: 'file', extra: { MCP_BRIDGE_REGISTRY: reg.base, MCP_BRIDGE_ACCESS_TOKEN: tok } }));

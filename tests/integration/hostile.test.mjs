@@ -17,7 +17,7 @@ import http from 'node:http';
 import path from 'node:path';
 import {
   connectBridge, closeAndCheck, resultText, spawn, withTimeout, tmpDir, NODE_DIR,
-  startIdp, userEnv, runBridge, waitUntil } from './lib.mjs';
+  startIdp, userEnv, runBridge, waitUntil, loginAs } from './lib.mjs';
 
 const HOSTILE = path.join(NODE_DIR, 'hostile-server.mjs');
 const TOKEN = 'hostile-test-secret-token-5f1c';
@@ -194,13 +194,7 @@ test('servers: a hostile registry is refused with one clear line, never followed
   const idp = await startIdp(['--interval', '1']);
   t.after(() => idp.stop());
   const env = userEnv(idp, { store: 'file', extra: { MCP_BRIDGE_REGISTRY: `${hs.base}/good` } });
-  const login = runBridge(['login', '--no-browser'], { env, timeout: 20000 });
-  const codes = await waitUntil(async () => {
-    const c = await idp.pending();
-    return c.length ? c : null;
-  }, 10000, 'device code');
-  await idp.approve(codes[codes.length - 1].user_code, 'alice');
-  assert.equal((await login).code, 0);
+  await loginAs(idp, env);
   const cases = [
     ['good', 0, null, 5000],
     ['big', 1, /registry response too large/, 5000],

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   NODE_DIR, baseEnv, spawn, connectBridge, closeAndCheck, resultText, sleep, waitUntil, types,
-  startIdp, startRegistryd, userEnv, runBridge, tmpDir, sanitizerReport,
+  startIdp, startRegistryd, userEnv, runBridge, tmpDir, sanitizerReport, loginAs,
 } from './lib.mjs';
 
 const { ElicitRequestSchema, McpError } = types;
@@ -218,13 +218,7 @@ test('registry: a server whose only remote is sse is served over HTTP+SSE, alone
     assert.equal(rep, null, `sanitizer report from mcp-registryd:\n${rep}`);
   });
   const env = userEnv(idp, { store: 'file', extra: { MCP_BRIDGE_REGISTRY: reg.base } });
-  const login = runBridge(['login', '--no-browser'], { env, timeout: 20000 });
-  const codes = await waitUntil(async () => {
-    const c = await idp.pending();
-    return c.length ? c : null;
-  }, 10000, 'device code');
-  await idp.approve(codes[codes.length - 1].user_code, 'alice');
-  assert.equal((await login).code, 0);
+  await loginAs(idp, env);
 
   const one = await connectBridge({ url: null, env, args: ['--server', 'legacy', '--log-level', 'info'] });
   closeAndCheck(t, one);

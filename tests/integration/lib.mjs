@@ -688,6 +688,21 @@ export async function runBridge(args, { env = {}, timeout = 5000, stdin = '' } =
   return { code, signal, stdout, stderr, ms: Date.now() - started };
 }
 
+/**
+ * Signs `account` in at the test IdP `idp` with `mcp-bridge login` in
+ * `env` (the demo's way: the code is approved at the IdP); asserts exit 0.
+ */
+export async function loginAs(idp, env, account = 'alice') {
+  const p = runBridge(['login', '--no-browser'], { env, timeout: 20000 });
+  const codes = await waitUntil(async () => {
+    const c = await idp.pending();
+    return c.length ? c : null;
+  }, 10000, 'device code');
+  await idp.approve(codes[codes.length - 1].user_code, account);
+  const r = await p;
+  assert.equal(r.code, 0, r.stderr);
+}
+
 // ------------------------------------------------------------ mcp-registryd
 
 /**

@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {
   startIdp, userEnv, runBridge, connectBridge, closeAndCheck, resultText, waitUntil, sleep,
-  HostedServer, tmpDir, REPO, withTimeout, sanitizerReport, REGISTRYD, spawn, startRegistryd } from './lib.mjs';
+  HostedServer, tmpDir, REPO, withTimeout, sanitizerReport, REGISTRYD, spawn, startRegistryd, loginAs } from './lib.mjs';
 
 const T = { timeout: 10000 };
 const RES = (n) => `http://127.0.0.1/${n}`;
@@ -212,22 +212,11 @@ function bridgeEnv(account) {
   return userEnv(idp, { store: 'file', extra: { MCP_BRIDGE_REGISTRY: reg.base, TEST_ACCOUNT: account } });
 }
 
-async function loginAs(env, account) {
-  const p = runBridge(['login', '--no-browser'], { env, timeout: 20000 });
-  const codes = await waitUntil(async () => {
-    const c = await idp.pending();
-    return c.length ? c : null;
-  }, 10000, 'code');
-  await idp.approve(codes[codes.length - 1].user_code, account);
-  const r = await p;
-  assert.equal(r.code, 0, r.stderr);
-}
-
 test('bridge: alice and bob see different servers; refused remotes; denials with --all', { timeout: 60000 }, async () => {
   const alice = bridgeEnv('alice');
   const bob = bridgeEnv('bob');
-  await loginAs(alice, 'alice');
-  await loginAs(bob, 'bob');
+  await loginAs(idp, alice, 'alice');
+  await loginAs(idp, bob, 'bob');
   const la = JSON.parse((await runBridge(['servers', '--json'], { env: alice })).stdout);
   const lb = JSON.parse((await runBridge(['servers', '--json'], { env: bob })).stdout);
   assert.deepEqual(la.servers.map((s) => s.id), ['airflow', 'knowledge', 'presto']);
@@ -242,7 +231,7 @@ test('bridge: alice and bob see different servers; refused remotes; denials with
 
 test('bridge: run --server connects with that server\'s audience; a denied server is never contacted', { timeout: 60000 }, async (t) => {
   const alice = bridgeEnv('alice');
-  await loginAs(alice, 'alice');
+  await loginAs(idp, alice, 'alice');
   await hosted.presto.control('reset-state');
   await hosted.ads.control('reset-state');
   const h = await connectBridge({ url: null, env: alice, args: ['--server', 'presto'] });
@@ -269,7 +258,7 @@ test('bridge: run --server connects with that server\'s audience; a denied serve
 
 test('bridge: a refused remote gets no token (capturing proxy); registry down serves the cached catalog; 401 from the registry refreshes once', { timeout: 60000 }, async (t) => {
   const alice = bridgeEnv('alice');
-  await loginAs(alice, 'alice');
+  await loginAs(idp, alice, 'alice');
   // A capturing listener as the HTTP proxy: a plain-http remote would go through it.
   const got = [];
   const cap = net.createServer((s) => s.on('data', (d) => got.push(d.toString())));
@@ -335,7 +324,7 @@ test('mcp-registryd --check validates catalog and policy offline', { timeout: 10
 
 test('bridge: a registry that is down when the IDE starts is asked again; the tools appear when it is back', { timeout: 60000 }, async (t) => {
   const alice = bridgeEnv('alice');
-  await loginAs(alice, 'alice');
+  await loginAs(idp, alice, 'alice');
   const port = reg.port;
   await reg.stop();
   let changed = 0;
