@@ -17,6 +17,12 @@
 // the <server>__ prefix); both log out. Exits non-zero on any failure.
 // Needs `npm ci` in tests/node first. Tokens go to the keyring when a Secret
 // Service is running (demo.sh starts one), else to the file store.
+//
+// With MCP_BRIDGE_SWEEP_DIR=DIR (the secret-hygiene sweep, tests/secrets/):
+// the bridges log at debug level, their stderr goes to DIR/stderr/ too, the
+// /proc/PID/{cmdline,environ,limits} of every bridge and mcp-registryd to
+// DIR/proc/, the IdP's issued secrets to DIR/secrets/, and the demo's
+// directory (state, cache, registry access log) is kept under DIR/tmp/.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -49,12 +55,44 @@ deadline.unref();
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
 
+// Sweep mode (see the top).
+const SWEEP = process.env.MCP_BRIDGE_SWEEP_DIR ? path.resolve(process.env.MCP_BRIDGE_SWEEP_DIR) : null;
+if (SWEEP) for (const d of ['stderr', 'proc', 'secrets', 'tmp']) fs.mkdirSync(path.join(SWEEP, d), { recursive: true });
+let sweepSeq = 0;
+/**
+ * Sweep mode: snapshots /proc/PID (`pid`: a number, or a function giving it
+ * once known) after 200 ms and every second, and tees `stderr` into DIR/stderr/.
+ */
+function sweep(pid, label, stderr = null) {
+  if (!SWEEP) return;
+  const name = `demo-${label}-${process.pid}-${++sweepSeq}`;
+  if (stderr) stderr.on('data', (d) => fs.appendFileSync(path.join(SWEEP, 'stderr', `${name}.log`), d));
+  let seen = 0;
+  const snap = () => {
+    const p = typeof pid === 'function' ? pid() : pid;
+    if (!p) return;
+    seen ||= Date.now();
+    // limits once it surely got past exec and the sanitizer into main()
+    for (const f of Date.now() - seen >= 500 ? ['cmdline', 'environ', 'limits'] : ['cmdline', 'environ']) {
+      try {
+        fs.writeFileSync(path.join(SWEEP, 'proc', `${name}.${f}`), fs.readFileSync(`/proc/${p}/${f}`));
+      } catch { /* gone, or not readable (not dumpable) */ }
+    }
+  };
+  setTimeout(snap, 200).unref();
+  setInterval(snap, 100).unref();
+}
+/** CLI args at debug level in sweep mode (login, logout and status take the flag). */
+const dbg = (args) => (SWEEP && ['login', 'logout', 'status'].includes(args[0])
+  ? [args[0], '--log-level', 'debug', ...args.slice(1)] : args);
+
 // 1. The company IdP (oidc-provider). Each hosted server has its own
 // token audience (RFC 8707 resource).
 const RES = (n) => `http://127.0.0.1/${n}`;
 const idp = spawn(process.execPath, [path.join(repo, 'tests', 'node', 'test-idp.mjs'), '--interval', '1',
   '--resources', ['presto', 'knowledge', 'airflow'].map(RES).join(',')],
-{ cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'ignore'] });
+{ cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'ignore'],
+  env: { ...process.env, ...(SWEEP ? { TEST_IDP_SECRETS_LOG: path.join(SWEEP, 'secrets', `demo-idp-${process.pid}.jsonl`) } : {}) } });
 const issuer = await new Promise((resolve, reject) => {
   let buf = '';
   idp.stdout.on('data', (d) => {
@@ -68,6 +106,7 @@ const children = [idp];
 async function ready(cmd, args, label) {
   const p = spawn(cmd, args, { cwd: path.join(repo, 'tests', 'node'), stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(p);
+  if (cmd !== process.execPath) sweep(p.pid, label);
   return new Promise((resolve, reject) => {
     let buf = '';
     p.stdout.on('data', (d) => {
@@ -88,7 +127,7 @@ for (const n of ['presto', 'knowledge', 'airflow']) {
 }
 
 // 3. The company registry: catalog + group policy.
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-demo-'));
+const home = fs.mkdtempSync(path.join(SWEEP ? path.join(SWEEP, 'tmp') : os.tmpdir(), 'mcp-bridge-demo-'));
 const at = (d) => path.join(home, d);
 fs.mkdirSync(at('catalog'));
 const titles = { presto: 'Presto (SQL)', knowledge: 'Knowledge (wiki search)', airflow: 'Airflow (DAG runs)' };
@@ -118,6 +157,8 @@ function userHome(name) {
     XDG_RUNTIME_DIR: path.join(h, 'run'), XDG_CACHE_HOME: path.join(h, 'cache'), MCP_BRIDGE_SYSTEM_CONFIG: at('none.json') };
   delete e.MCP_BRIDGE_TOKEN_STORE;
   delete e.MCP_BRIDGE_ACCESS_TOKEN;
+  delete e.MCP_BRIDGE_SWEEP_DIR;
+  if (SWEEP) e.MCP_BRIDGE_LOG_LEVEL = 'debug';
   return e;
 }
 const users = { alice: userHome('alice'), bob: userHome('bob') };
@@ -129,13 +170,14 @@ function show(args, who, r) {
 
 function cli(who, args) {
   say(`${who}$ mcp-bridge ${args.join(' ')}`);
-  show(args, who, spawnSync(bridge, args, { env: users[who], encoding: 'utf8', timeout: 30000 }));
+  show(args, who, spawnSync(bridge, dbg(args), { env: users[who], encoding: 'utf8', timeout: 30000 }));
 }
 
 // login waits for the user's approval: the demo approves at the IdP.
 async function login(who) {
   say(`${who}$ mcp-bridge login --no-browser`);
-  const p = spawn(bridge, ['login', '--no-browser'], { env: users[who], stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(bridge, dbg(['login', '--no-browser']), { env: users[who], stdio: ['ignore', 'pipe', 'pipe'] });
+  sweep(p.pid, 'login');
   let out = '';
   p.stdout.on('data', (d) => { out += d; });
   p.stderr.on('data', (d) => { out += d; });
@@ -165,6 +207,8 @@ try {
   transport = new StdioClientTransport({ command: bridge, args: ['run', '--server', 'presto'], env: users.alice, stderr: 'pipe' });
   let bridgeStderr = '';
   transport.stderr.on('data', (d) => { bridgeStderr += d; });
+  const first = transport;
+  sweep(() => first.pid, 'run-presto', first.stderr);
 
   client = new Client({ name: 'demo-ide', version: '1.0.0' }, { capabilities: { elicitation: {} } });
   client.setRequestHandler(ElicitRequestSchema, async (req) => {
@@ -218,6 +262,9 @@ try {
   cli('alice', ['tools']);
   say('alice$ mcp-bridge run     (one IDE entry for every server alice may use)');
   transport = new StdioClientTransport({ command: bridge, args: ['run'], env: users.alice, stderr: 'pipe' });
+  const second = transport;
+  if (SWEEP) sweep(() => second.pid, 'run-all', second.stderr);
+  else transport.stderr.resume(); // nobody reads it: never let the pipe fill
   client = new Client({ name: 'demo-ide', version: '1.0.0' }, { capabilities: {} });
   const t0 = Date.now();
   await client.connect(transport, { timeout: 10000 });
@@ -242,6 +289,6 @@ try {
 } finally {
   if (client) await client.close().catch(() => {});
   for (const c of children) c.kill('SIGTERM');
-  fs.rmSync(home, { recursive: true, force: true });
+  if (!SWEEP) fs.rmSync(home, { recursive: true, force: true });
 }
 process.exit(status);

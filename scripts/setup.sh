@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 debs="build-essential meson ninja-build pkg-config ca-certificates clang
 openssl libcurl4-openssl-dev libjansson-dev libjsmn-dev libssl-dev
 libcriterion-dev libsecret-1-dev libqrencode-dev libmicrohttpd-dev
-gnome-keyring dbus-daemon dbus-bin procps clang-format ruby"
+gnome-keyring dbus-daemon dbus-bin procps clang-format ruby
+clang-tidy cppcheck"
 
 missing=""
 for p in $debs; do

@@ -49,7 +49,8 @@ struct auth {
 	struct loop_timer *watch;      /* store watch while signing in */
 	auth_done_cb *logout_cb;       /* logout in progress */
 	void *logout_arg;
-	char err[384]; /* last failure */
+	int del_failed; /* logout could not delete the stored tokens */
+	char err[384];  /* last failure */
 };
 
 static void kick(struct auth *a);
@@ -339,6 +340,25 @@ signed_out(struct auth *a, const char *why)
 	tokens_changed(a);
 }
 
+/*
+ * A refresh could not run or failed for now: retry with backoff. `notify`:
+ * waiters ask again at once (a network failure); without it they wait for
+ * the retry (a store that cannot be read would fail again at once).
+ */
+static void
+retry_later(struct auth *a, int notify)
+{
+	log_warn(
+	    "%s; retrying in %lld s", a->err, (long long)(a->retry_ms / 1000));
+	a->cur = NULL;
+	unlock(a);
+	loop_timer_arm(a->refresh, a->retry_ms);
+	a->retry_ms = a->retry_ms * 2 > AUTH_RETRY_MAX_MS ? AUTH_RETRY_MAX_MS
+	                                                  : a->retry_ms * 2;
+	if (notify)
+		tokens_changed(a);
+}
+
 static void
 on_refreshed(void *arg, struct oauth_result *r)
 {
@@ -386,15 +406,7 @@ on_refreshed(void *arg, struct oauth_result *r)
 	}
 	str_fmt(a->err, sizeof(a->err), "token refresh failed: %s", r->why);
 	if (r->transient) {
-		log_warn("%s; retrying in %lld s", a->err,
-		    (long long)(a->retry_ms / 1000));
-		a->cur = NULL;
-		unlock(a);
-		loop_timer_arm(a->refresh, a->retry_ms);
-		a->retry_ms = a->retry_ms * 2 > AUTH_RETRY_MAX_MS
-		    ? AUTH_RETRY_MAX_MS
-		    : a->retry_ms * 2;
-		tokens_changed(a);
+		retry_later(a, 1);
 		return;
 	}
 	log_error("%s", a->err);
@@ -418,6 +430,7 @@ fresh(struct auth *a, struct use *u)
 static void
 refresh_locked(struct auth *a)
 {
+	struct oauth_op *op;
 	struct tokset *t = NULL;
 	int rc = read_store(a, &t);
 
@@ -427,10 +440,15 @@ refresh_locked(struct auth *a)
 		    "another window?)");
 		return;
 	}
-	if (rc == 0) { /* the store is the truth: others may have rotated */
-		tokset_free(&a->ts);
-		a->ts = t;
+	if (rc == -1) { /* our copy may be stale: using it could be reuse */
+		str_fmt(a->err, sizeof(a->err),
+		    "token refresh postponed: cannot read the %s",
+		    tokstore_name(a->store));
+		retry_later(a, 0);
+		return;
 	}
+	tokset_free(&a->ts); /* the store is the truth: others may rotate */
+	a->ts = t;
 	if (fresh(a, a->cur)) {
 		a->cur->want = 0;
 		cycle_end(a);
@@ -442,16 +460,19 @@ refresh_locked(struct auth *a)
 		    "refresh token; sign in again");
 		return;
 	}
-	a->op = oauth_refresh(
+	/* NULL when it ended during the call (and maybe a newer one began). */
+	op = oauth_refresh(
 	    a->oauth, tokset_refresh(a->ts), a->cur->resource, on_refreshed, a);
+	if (op)
+		a->op = op;
 }
 
 /* Starts the next wanted refresh, if any and if idle. */
 static void
 kick(struct auth *a)
 {
-	if (a->cur || a->locked || a->st != AUTH_SIGNED_IN)
-		return;
+	if (a->cur || a->locked || a->logout_cb || a->st != AUTH_SIGNED_IN)
+		return; /* a logout holds the lock for itself: no refresh */
 	for (size_t i = 0; i < a->nuse; i++) {
 		if (a->uses[i].want) {
 			a->cur = &a->uses[i];
@@ -609,11 +630,14 @@ static void
 start_device(struct auth *a)
 {
 	static const struct oauth_device_cbs cbs = { on_code, on_device_done };
+	struct oauth_op *dev;
 
 	a->err[0] = '\0';
 	set_state(a, AUTH_SIGNING_IN, NULL);
-	a->dev = oauth_device(a->oauth, &cbs, a);
-	if (a->dev && a->watch_store)
+	dev = oauth_device(a->oauth, &cbs, a);
+	if (dev)
+		a->dev = dev;
+	if (dev && a->watch_store)
 		loop_timer_arm(a->watch, AUTH_STORE_WATCH_MS);
 }
 
@@ -662,7 +686,7 @@ logout_end(struct auth *a, int ok, const char *why)
 {
 	auth_done_cb *cb = a->logout_cb;
 	void *arg = a->logout_arg;
-	int del = tokstore_del(a->store, a->issuer, a->profile);
+	int del = a->del_failed ? -1 : 0;
 
 	unlock(a);
 	a->logout_cb = NULL;
@@ -694,9 +718,15 @@ on_revoked(void *arg, struct oauth_result *r)
 	logout_end(a, 0, why);
 }
 
+/*
+ * Under the lock: the stored set is deleted before the revocation, so a
+ * window that refreshes once the lock is free (or after giving up on it)
+ * finds nothing to refresh or to write back.
+ */
 static void
 logout_locked(struct auth *a)
 {
+	struct oauth_op *op;
 	struct tokset *t = NULL;
 
 	if (read_store(a, &t) == 0) {
@@ -704,11 +734,15 @@ logout_locked(struct auth *a)
 		a->ts = t;
 	} else
 		tokset_free(&t);
+	if (tokstore_del(a->store, a->issuer, a->profile) == -1)
+		a->del_failed = 1;
 	if (a->ts == NULL || tokset_refresh(a->ts) == NULL) {
 		logout_end(a, 1, NULL);
 		return;
 	}
-	a->op = oauth_revoke(a->oauth, tokset_refresh(a->ts), on_revoked, a);
+	op = oauth_revoke(a->oauth, tokset_refresh(a->ts), on_revoked, a);
+	if (op)
+		a->op = op;
 }
 
 void
@@ -719,6 +753,8 @@ auth_logout(struct auth *a, auth_done_cb *cb, void *arg)
 	oauth_cancel(a->op);
 	a->op = NULL;
 	a->cur = NULL;
+	loop_timer_stop(a->refresh); /* no refresh of what is revoked */
+	a->del_failed = 0;
 	a->logout_cb = cb;
 	a->logout_arg = arg;
 	with_lock(a, logout_locked);

@@ -111,9 +111,10 @@ void auth_token_source(struct auth *a, struct upstream_auth *out);
 
 typedef void auth_done_cb(void *arg, int ok, const char *why);
 /*
- * Logs out: under the lock, revokes the stored refresh token (RFC 7009)
- * and deletes the stored tokens. `cb` gets ok=1, or ok=0 with why (the
- * tokens are deleted even when revocation fails).
+ * Logs out: under the lock (held until `cb`), deletes the stored tokens,
+ * then revokes the refresh token (RFC 7009); no refresh starts meanwhile.
+ * `cb` gets ok=1, or ok=0 with why (the tokens are deleted even when
+ * revocation fails).
  */
 void auth_logout(struct auth *a, auth_done_cb *cb, void *arg);
 

@@ -265,10 +265,9 @@ parse(struct tools *t, int argc, char **argv, const char **config)
 			t->json = 1;
 		else if (c == 'c')
 			*config = optarg;
-		else if (c == 't' &&
-		    str_tonum(optarg, 1, 3600, &t->timeout_s) == 0)
-			continue;
-		else if (c == 'l' && log_level_parse(optarg, &lvl) == 0)
+		else if ((c == 't' &&
+		             str_tonum(optarg, 1, 3600, &t->timeout_s) == 0) ||
+		    (c == 'l' && log_level_parse(optarg, &lvl) == 0))
 			continue;
 		else if (c == 'h') {
 			fputs(tools_usage, stdout);

@@ -256,8 +256,9 @@ hdrlist_add_bearer(struct hdrlist *l, const char *token, size_t len)
 	if (hdrlist_has(l, "authorization") || l->n >= BOUNDS_MAX_HEADERS)
 		return;
 	val = x_malloc(len + 8);
-	memcpy(val, "Bearer ", 7);
+	memcpy(val, "Bearer ", 8);
 	memcpy(val + 7, token, len);
+	val[len + 7] = '\0';
 	push(l, "Authorization", 13, val, len + 7);
 	secret_wipe(val, len + 7);
 	free(val);

@@ -95,30 +95,41 @@ req_free(struct http_req *r)
 	free(r);
 }
 
+/*
+ * Lets curl act on `fd` (or on its timeout), then reaps. libcurl running
+ * out of memory leaves its transfers without a socket or timer to wake
+ * them (the IDE would wait forever): fatal, like our own (xmem.h).
+ */
+static void
+socket_action(struct http *h, curl_socket_t fd, int mask)
+{
+	CURLMcode rc;
+	int running;
+
+	h->in_curl = 1;
+	rc = curl_multi_socket_action(h->multi, fd, mask, &running);
+	h->in_curl = 0;
+	if (rc == CURLM_OUT_OF_MEMORY)
+		x_oom(0);
+	if (rc != CURLM_OK)
+		log_debug("libcurl: %s", curl_multi_strerror(rc));
+	reap(h);
+}
+
 static void
 on_curl_event(void *arg, int fd, int events)
 {
-	struct http *h = arg;
-	int running, mask = 0;
+	int mask = 0;
 
 	mask |= events & LOOP_READ ? CURL_CSELECT_IN : 0;
 	mask |= events & LOOP_WRITE ? CURL_CSELECT_OUT : 0;
-	h->in_curl = 1;
-	curl_multi_socket_action(h->multi, fd, mask, &running);
-	h->in_curl = 0;
-	reap(h);
+	socket_action(arg, fd, mask);
 }
 
 static void
 on_curl_timer(void *arg)
 {
-	struct http *h = arg;
-	int running;
-
-	h->in_curl = 1;
-	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	h->in_curl = 0;
-	reap(h);
+	socket_action(arg, CURL_SOCKET_TIMEOUT, 0);
 }
 
 static int
@@ -209,12 +220,15 @@ http_new(struct loop *l, const struct http_opts *o)
 void
 http_free(struct http **hp)
 {
+	struct http_req *r, *next;
 	struct http *h;
 
 	if (hp == NULL || (h = *hp) == NULL)
 		return;
-	while (h->reqs)
-		req_free(h->reqs);
+	for (r = h->reqs; r != NULL; r = next) {
+		next = r->next;
+		req_free(r);
+	}
 	curl_multi_cleanup(h->multi);
 	loop_timer_del(h->timer);
 	loop_hook_del(h->loop, before_poll, h);

@@ -386,7 +386,7 @@ parse_object(struct parser *ps, struct obj *collect)
 			return -1;
 		if ((r = after_item(ps, '}', &comma)) == -1)
 			return -1;
-		if (collect)
+		if (collect && collect->n > 0)
 			collect->m[collect->n - 1].comma = comma;
 	}
 	if (collect)

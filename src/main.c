@@ -7,19 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "cmd.h"
 #include "jwipe.h"
+#include "secret.h"
 
 int
 main(int argc, char **argv)
 {
-#ifdef __linux__
-	prctl(PR_SET_DUMPABLE, 0); /* no core dumps or ptrace of secrets */
-#endif
+	secret_protect_process();
 	jwipe_install(); /* token strings pass through jansson */
 	if (argc < 2)
 		return cmd_usage_error(NULL, "missing command");

@@ -49,7 +49,10 @@ base_id(const char *name, char out[NAMES_ID_MAX + 1])
 	size_t o = 0;
 
 	for (p = p ? p + 1 : name; *p && o < NAMES_ID_MAX; p++) {
-		char c = id_char(*p) ? *p : '-';
+		char c = '-';
+
+		if (id_char(*p))
+			c = *p;
 
 		if (c == '_' && o > 0 && out[o - 1] == '_')
 			continue; /* no "__" inside an id */

@@ -80,7 +80,7 @@ get_url(json_t *o, const char *key, int required, char **out, char *err,
     size_t errsz)
 {
 	char uerr[160];
-	const char *s;
+	const char *s = NULL;
 
 	*out = NULL;
 	if ((required ? need_str : get_str)(o, key, &s, err, errsz) == -1)
@@ -131,7 +131,7 @@ static struct secret *
 get_secret(
     json_t *o, const char *key, int required, int *bad, char *err, size_t errsz)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if ((required ? need_str : get_str)(o, key, &s, err, errsz) == -1) {
 		*bad = 1;

@@ -60,8 +60,8 @@ struct oauth_op {
 	char meta_err[256];      /* why the first discovery URL failed */
 };
 
-static void op_go(struct oauth_op *op);
-static void send_step(struct oauth_op *op);
+static int op_go(struct oauth_op *op);
+static int send_step(struct oauth_op *op);
 
 struct oauth *
 oauth_new(struct loop *l, struct http *h, const struct oauth_opts *opts)
@@ -123,12 +123,15 @@ oauth_cancel(struct oauth_op *op)
 void
 oauth_free(struct oauth **op)
 {
+	struct oauth_op *p, *next;
 	struct oauth *o;
 
 	if (op == NULL || (o = *op) == NULL)
 		return;
-	while (o->ops)
-		oauth_cancel(o->ops);
+	for (p = o->ops; p != NULL; p = next) {
+		next = p->next;
+		oauth_cancel(p);
+	}
 	oamsg_meta_clear(&o->meta);
 	free(o->issuer);
 	free(o->client_id);
@@ -189,33 +192,41 @@ op_new(struct oauth *o, enum op_kind kind, oauth_cb *cb, void *arg)
 	return op;
 }
 
-/* Starts with discovery when the metadata is not known yet. */
-static void
+/*
+ * Starts with discovery when the metadata is not known yet. Returns 0,
+ * or -1 when op already ended (its callback ran; op is freed).
+ */
+static int
 op_begin(struct oauth_op *op)
 {
-	if (op->o->have_meta && op->kind != OP_DISCOVER) {
-		op_go(op);
-		return;
-	}
+	if (op->o->have_meta && op->kind != OP_DISCOVER)
+		return op_go(op);
 	if (op->o->have_meta) {
 		struct oauth_result r;
 
 		memset(&r, 0, sizeof(r));
 		r.ok = 1;
 		finish(op, &r);
-		return;
+		return -1;
 	}
 	op->step = STEP_META_OIDC;
-	send_step(op);
+	return send_step(op);
+}
+
+/*
+ * op_begin() may end `op` at once (metadata cached, no transfer): then
+ * its callback has run, op is freed and the starter returns NULL.
+ */
+static struct oauth_op *
+op_start(struct oauth_op *op)
+{
+	return op_begin(op) == 0 ? op : NULL;
 }
 
 struct oauth_op *
 oauth_discover(struct oauth *o, oauth_cb *cb, void *arg)
 {
-	struct oauth_op *op = op_new(o, OP_DISCOVER, cb, arg);
-
-	op_begin(op);
-	return op;
+	return op_start(op_new(o, OP_DISCOVER, cb, arg));
 }
 
 struct oauth_op *
@@ -224,8 +235,7 @@ oauth_device(struct oauth *o, const struct oauth_device_cbs *cbs, void *arg)
 	struct oauth_op *op = op_new(o, OP_DEVICE, NULL, arg);
 
 	op->dcbs = *cbs;
-	op_begin(op);
-	return op;
+	return op_start(op);
 }
 
 struct oauth_op *
@@ -237,8 +247,7 @@ oauth_refresh(struct oauth *o, const struct secret *rt, const char *resource,
 	op->rt = secret_new(secret_data(rt), secret_len(rt));
 	if (resource)
 		op->resource = x_strdup(resource);
-	op_begin(op);
-	return op;
+	return op_start(op);
 }
 
 struct oauth_op *
@@ -247,8 +256,7 @@ oauth_revoke(struct oauth *o, const struct secret *rt, oauth_cb *cb, void *arg)
 	struct oauth_op *op = op_new(o, OP_REVOKE, cb, arg);
 
 	op->rt = secret_new(secret_data(rt), secret_len(rt));
-	op_begin(op);
-	return op;
+	return op_start(op);
 }
 
 /* Builds the form body of the current step; 0 or -1. */
@@ -389,7 +397,8 @@ on_timeout(void *arg)
 	step_done(op, "no answer within 30 s");
 }
 
-static void
+/* Sends the current step: 0, or -1 when op failed at once (freed). */
+static int
 send_step(struct oauth_op *op)
 {
 	char url[4096];
@@ -400,13 +409,13 @@ send_step(struct oauth_op *op)
 	if (step_url(op, url, sizeof(url)) == -1 ||
 	    (post && build_form(op) == -1)) {
 		fail(op, 0, NULL, "request too large");
-		return;
+		return -1;
 	}
 	op->req = http_req_new(
 	    op->o->http, post ? "POST" : "GET", url, &op_http_cbs, op);
 	if (op->req == NULL) {
 		fail(op, 1, NULL, "cannot create a transfer");
-		return;
+		return -1;
 	}
 	http_req_header(op->req, "Accept: application/json");
 	if (post) {
@@ -419,10 +428,11 @@ send_step(struct oauth_op *op)
 	loop_timer_arm(op->tmo, REQUEST_TIMEOUT_MS);
 	log_debug("oauth: %s %s", post ? "POST" : "GET", step_what(op->step));
 	http_req_start(op->req);
+	return 0;
 }
 
-/* Dispatches an op whose metadata is known. */
-static void
+/* Dispatches an op whose metadata is known: 0, or -1 (op freed). */
+static int
 op_go(struct oauth_op *op)
 {
 	switch (op->kind) {
@@ -436,14 +446,14 @@ op_go(struct oauth_op *op)
 		if (op->o->meta.revoke_ep == NULL) {
 			fail(op, 0, NULL,
 			    "the issuer has no revocation_endpoint");
-			return;
+			return -1;
 		}
 		op->step = STEP_REVOKE;
 		break;
 	case OP_DISCOVER:
 		break;
 	}
-	send_step(op);
+	return send_step(op);
 }
 
 /* Metadata fetched: the step's outcome, then the op continues. */
@@ -525,18 +535,22 @@ on_poll_timer(void *arg)
 	send_step(op);
 }
 
-/* Schedules the next device poll, or ends the flow at the deadline. */
-static void
+/*
+ * Schedules the next device poll (0), or ends the flow at the deadline
+ * (-1: op is freed).
+ */
+static int
 poll_later(struct oauth_op *op)
 {
 	if (loop_now_ms() + op->interval_ms >= op->deadline) {
 		fail(op, 0, "expired_token",
 		    "the code expired before sign-in finished");
-		return;
+		return -1;
 	}
 	if (op->wait == NULL)
 		op->wait = loop_timer_new(op->o->loop, on_poll_timer, op);
 	loop_timer_arm(op->wait, op->interval_ms);
+	return 0;
 }
 
 static void
@@ -575,7 +589,9 @@ authorize_done(struct oauth_op *op, const char *err)
 	op->interval_ms = op->dev.interval * 1000;
 	op->deadline = loop_now_ms() + op->dev.expires_in * 1000;
 	op->step = STEP_POLL;
-	poll_later(op);
+	/* An IdP whose code expires within one interval ends it here. */
+	if (poll_later(op) == -1)
+		return;
 	op->dcbs.code(op->arg, &op->dev); /* may cancel op: last */
 }
 

@@ -83,6 +83,12 @@ struct oauth_op *oauth_refresh(struct oauth *o, const struct secret *rt,
 struct oauth_op *
 oauth_revoke(struct oauth *o, const struct secret *rt, oauth_cb *cb, void *arg);
 
+/*
+ * Every starter above returns NULL when the operation ended before it
+ * returned (its callback has already run: cached metadata, a transfer
+ * that could not be created).
+ */
+
 /* Cancels an operation: no callback. NULL is fine. */
 void oauth_cancel(struct oauth_op *op);
 

@@ -89,8 +89,10 @@ pct_decode(const char *p, size_t n, int plus)
 			o[j] = (char)(hexval((unsigned char)p[i + 1]) * 16 +
 			    hexval((unsigned char)p[i + 2]));
 			i += 2;
-		} else
-			o[j] = plus && p[i] == '+' ? ' ' : p[i];
+		} else if (plus && p[i] == '+')
+			o[j] = ' ';
+		else
+			o[j] = p[i];
 		if (o[j] == '\0')
 			goto bad;
 	}
@@ -192,13 +194,30 @@ struct listq {
 	int64_t since_t;
 };
 
+/* `n` decimal digits at `s` (no sign, no blanks) into *out; 0 or -1. */
+static int
+digits(const char *s, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+/* RFC 3339 "YYYY-MM-DDTHH:MM:SS" and whatever follows (zone, fraction). */
 static int
 parse_time(const char *s, int64_t *out)
 {
 	struct tm tm = { 0 };
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
-	        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6 ||
+	if (strnlen(s, 19) < 19 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' ||
+	    digits(s, 4, &tm.tm_year) || digits(s + 5, 2, &tm.tm_mon) ||
+	    digits(s + 8, 2, &tm.tm_mday) || digits(s + 11, 2, &tm.tm_hour) ||
+	    digits(s + 14, 2, &tm.tm_min) || digits(s + 17, 2, &tm.tm_sec) ||
 	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
 	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
 	    tm.tm_sec > 60)

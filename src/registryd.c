@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "jwipe.h"
+#include "secret.h"
 #include "jwt.h"
 #include "log.h"
 #include "registry_api.h"
@@ -404,6 +405,7 @@ main(int argc, char **argv)
 	sigset_t set;
 	int rc = 1, port = 0;
 
+	secret_protect_process(); /* bearer tokens pass through this process */
 	jwipe_install();
 	if ((rc = parse_args(argc, argv, &s.o)) != 0)
 		return rc > 0 ? 0 : 2;

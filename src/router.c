@@ -19,6 +19,9 @@
 #include "router_int.h"
 #include "xmem.h"
 
+static void
+handle(struct router *r, struct batch *b, const char *js, size_t len);
+
 struct pend *
 rt_pend_new(const char *raw, size_t len, struct batch *b)
 {
@@ -40,8 +43,8 @@ rt_pend_free(struct pend *q)
 }
 
 /* The key of the entry of `m` sent with this raw id, or -1. */
-static int64_t
-pend_find(const struct idmap *m, const char *raw, size_t len)
+int64_t
+rt_pend_find(const struct idmap *m, const char *raw, size_t len)
 {
 	size_t pos = 0;
 	int64_t key;
@@ -65,7 +68,7 @@ batch_reply(struct router *r, struct batch *b, const char *msg, size_t len)
 	if (--b->expect > 0)
 		return;
 	if (buf_append(&b->out, "]", 1) == 0)
-		r->cbs.send(r->arg, buf_data(&b->out), buf_len(&b->out));
+		rt_out(r, buf_data(&b->out), buf_len(&b->out));
 	buf_finish(&b->out);
 	free(b);
 }
@@ -77,7 +80,22 @@ rt_reply(struct router *r, struct batch *b, const char *msg, size_t len)
 	if (b)
 		batch_reply(r, b, msg, len);
 	else
-		r->cbs.send(r->arg, msg, len);
+		rt_out(r, msg, len);
+}
+
+/* Every message for the IDE leaves here. */
+void
+rt_out(struct router *r, const char *msg, size_t len)
+{
+	if (r->rm && rm_output(r, msg, len))
+		return;
+	r->cbs.send(r->arg, msg, len);
+}
+
+void
+rt_handle(struct router *r, const char *js, size_t len)
+{
+	handle(r, NULL, js, len);
 }
 
 void
@@ -229,7 +247,7 @@ ide_cancelled(struct router *r, const char *js, size_t len)
 	int64_t id;
 
 	if (sp.type == RPC_T_NONE ||
-	    (id = pend_find(r->pending, js + sp.off, sp.len)) == -1) {
+	    (id = rt_pend_find(r->pending, js + sp.off, sp.len)) == -1) {
 		log_debug("IDE cancelled a request that is not in flight");
 		return;
 	}
@@ -374,6 +392,8 @@ router_input(struct router *r, const char *line, size_t len)
 {
 	if (log_enabled(LOG_DEBUG))
 		log_debug("IDE -> bridge: %zu bytes", len);
+	if (rm_input(r, line, len))
+		return;
 	handle(r, NULL, line, len);
 }
 
@@ -431,7 +451,7 @@ server_request(struct router *r, const char *js, size_t len, struct rpc *msg)
 	if (rt_rewrite(r, js, len, sp, num, strlen(num)) == -1)
 		return;
 	idmap_put(r->srvreq, id, rt_pend_new(js + sp.off, sp.len, NULL));
-	r->cbs.send(r->arg, buf_data(&r->scratch), buf_len(&r->scratch));
+	rt_out(r, buf_data(&r->scratch), buf_len(&r->scratch));
 }
 
 static void
@@ -443,18 +463,17 @@ server_notification(
 	int64_t id;
 
 	if (!rpc_method_is(msg, "notifications/cancelled")) {
-		r->cbs.send(r->arg, js, len); /* byte for byte */
+		rt_out(r, js, len); /* byte for byte */
 		return;
 	}
 	sp = rpc_get(msg, "params", "requestId", NULL);
 	if (sp.type == RPC_T_NONE ||
-	    (id = pend_find(r->srvreq, js + sp.off, sp.len)) == -1)
+	    (id = rt_pend_find(r->srvreq, js + sp.off, sp.len)) == -1)
 		return; /* nothing of the IDE's to cancel */
 	rt_pend_free(idmap_del(r->srvreq, id));
 	snprintf(num, sizeof(num), "%lld", (long long)id);
 	if (rt_rewrite(r, js, len, sp, num, strlen(num)) == 0)
-		r->cbs.send(
-		    r->arg, buf_data(&r->scratch), buf_len(&r->scratch));
+		rt_out(r, buf_data(&r->scratch), buf_len(&r->scratch));
 }
 
 static void
@@ -606,6 +625,7 @@ router_free(struct router **rp)
 	upstream_free(&r->up);
 	agg_free(&r->agg);
 	ra_free(r);
+	rm_free(r);
 	free_table(&r->pending, free_ide_req);
 	free_table(&r->srvreq, free_srv_req);
 	rpc_free(&r->rpc);

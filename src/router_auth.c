@@ -118,7 +118,7 @@ send_own(struct router *r, json_t *msg)
 	text = json_dumps(msg, JSON_COMPACT);
 	json_decref(msg);
 	if (text)
-		r->cbs.send(r->arg, text, strlen(text));
+		rt_out(r, text, strlen(text));
 	free(text);
 }
 
@@ -478,9 +478,9 @@ elicit(struct router *r)
 	struct rauth *ra = r->ra;
 	char msg[512];
 
-	str_fmt(ra->elicit, sizeof(ra->elicit), "mcp-bridge-sign-in-%lld",
-	    (long long)(r->next_srv_id + 1));
 	ra->elicit_req = ++r->next_srv_id;
+	str_fmt(ra->elicit, sizeof(ra->elicit), "mcp-bridge-sign-in-%lld",
+	    (long long)ra->elicit_req);
 	str_fmt(msg, sizeof(msg),
 	    "Sign in to %s to use its MCP tools. Confirm the code %s on the "
 	    "page.",

@@ -128,7 +128,7 @@ scan_string(const char *s, size_t i, size_t n)
 			for (int k = 0; k < 4; k++)
 				if (++i == n || !is_hex(s[i]))
 					return 0;
-		} else if (memchr("\"\\/bfnrt", s[i], 8) == NULL) {
+		} else if (s[i] == '\0' || strchr("\"\\/bfnrt", s[i]) == NULL) {
 			return 0;
 		}
 	}

@@ -18,13 +18,13 @@
 #include "buf.h"
 
 /* JSON-RPC and MCP error codes the bridge emits. */
-#define RPC_PARSE_ERROR      -32700
-#define RPC_INVALID_REQUEST  -32600
-#define RPC_METHOD_NOT_FOUND -32601
-#define RPC_INVALID_PARAMS   -32602
-#define RPC_INTERNAL_ERROR   -32603
-#define RPC_UPSTREAM_ERROR   -32000 /* hosted server unreachable/failed */
-#define RPC_TIMEOUT_ERROR    -32001 /* request timed out (as the TS SDK) */
+#define RPC_PARSE_ERROR      (-32700)
+#define RPC_INVALID_REQUEST  (-32600)
+#define RPC_METHOD_NOT_FOUND (-32601)
+#define RPC_INVALID_PARAMS   (-32602)
+#define RPC_INTERNAL_ERROR   (-32603)
+#define RPC_UPSTREAM_ERROR   (-32000) /* hosted server unreachable/failed */
+#define RPC_TIMEOUT_ERROR    (-32001) /* request timed out (as the TS SDK) */
 
 enum rpc_kind {
 	RPC_INVALID = 0,  /* not a JSON-RPC message (see rpc_parse) */

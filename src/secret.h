@@ -30,4 +30,12 @@ int secret_eq(const struct secret *a, const struct secret *b);
 /* Wipes `n` bytes at `p` (for stack copies). */
 void secret_wipe(void *p, size_t n);
 
+/*
+ * For a process that holds secrets: no core dump (RLIMIT_CORE 0, soft
+ * and hard, so children cannot raise it; visible in /proc/PID/limits)
+ * and not dumpable (no ptrace or /proc/PID/environ for other processes
+ * of the user). Best effort; never fails.
+ */
+void secret_protect_process(void);
+
 #endif

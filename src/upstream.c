@@ -34,6 +34,7 @@ up_post_new(struct upstream *u, char *body, size_t len, int64_t id,
 	p->len = len;
 	p->id = id;
 	p->kind = kind;
+	p->wire = -1;
 	buf_init(&p->json, BOUNDS_MAX_HTTP_BODY);
 	p->prev = u->tail;
 	if (u->tail)
@@ -68,6 +69,7 @@ up_post_free(struct post *p)
 		u->get = NULL;
 	if (u->lstream == p)
 		u->lstream = NULL;
+	up_modern_retire(p);
 	http_req_cancel(p->req);
 	p->req = NULL;
 	if (p->idle)
@@ -98,6 +100,7 @@ up_post_destroy(struct post *p)
 	loop_timer_del(p->max);
 	loop_timer_del(p->resume);
 	sse_free(&p->sse);
+	up_modern_destroy(p);
 	secret_free(&p->sent);
 	buf_finish(&p->json);
 	free(p->body);
@@ -110,11 +113,11 @@ up_post_fail(struct post *p, int code, const char *why)
 {
 	struct upstream *u = p->up;
 	int report = p->id >= 0 && !p->answered && !p->internal;
-	int reinit = p->internal && !p->answered;
+	int reinit = p->internal && !p->answered && !p->mrtr && !p->listen;
 	int init = p->kind == UPSTREAM_INITIALIZE && !p->internal;
 	int64_t id = p->id;
 
-	if (p->dead)
+	if (p->dead || up_modern_probe_failed(p, why))
 		return;
 	if (p->id < 0 && !p->is_getstream && !p->internal)
 		log_warn("hosted server did not accept a message: %s", why);
@@ -124,6 +127,7 @@ up_post_fail(struct post *p, int code, const char *why)
 	if (report)
 		u->cbs.on_fail(u->arg, id, code, why);
 	if (init) {
+		up_modern_forget(u);
 		u->initializing = 0;
 		up_release_held(u);
 	}
@@ -147,6 +151,8 @@ on_timeout(struct post *p, int64_t ms)
 	struct upstream *u = p->up;
 	char why[128];
 	int64_t id = p->id;
+	/* The probe's id goes on with the initialize; ours are not sent. */
+	int quiet = p->probe || p->internal;
 
 	snprintf(why, sizeof(why),
 	    "hosted server did not answer within "
@@ -154,7 +160,7 @@ on_timeout(struct post *p, int64_t ms)
 	    (long long)(ms / 1000));
 	log_warn("request %lld: %s", (long long)id, why);
 	up_post_fail(p, RPC_TIMEOUT_ERROR, why);
-	if (!u->closing)
+	if (!u->closing && !quiet)
 		send_cancelled(u, id, "timeout");
 }
 
@@ -179,7 +185,7 @@ arm_timers(struct post *p)
 {
 	struct upstream *u = p->up;
 
-	if (p->id < 0 || p->internal)
+	if (p->id < 0 || (p->internal && p->kind != UPSTREAM_INITIALIZE))
 		return;
 	if (u->idle_ms > 0) {
 		if (p->idle == NULL)
@@ -192,6 +198,27 @@ arm_timers(struct post *p)
 	}
 }
 
+/* The modern Mcp-* header lines of a post ("A\nB"). */
+static void
+add_xhdr(struct http_req *r, const char *x)
+{
+	char line[BOUNDS_MAX_RESP_HEADER + 32];
+
+	while (x && *x) {
+		size_t n = strcspn(x, "\n");
+
+		if (n < sizeof(line)) {
+			memcpy(line, x, n);
+			line[n] = '\0';
+			/* An empty value: libcurl sends "Name;" as "Name:". */
+			if (n >= 2 && memcmp(line + n - 2, ": ", 2) == 0)
+				memcpy(line + n - 2, ";", 2);
+			http_req_header(r, line);
+		}
+		x += n + (x[n] == '\n');
+	}
+}
+
 void
 up_add_headers(struct post *p, struct http_req *r, const char *accept)
 {
@@ -201,13 +228,16 @@ up_add_headers(struct post *p, struct http_req *r, const char *accept)
 	http_req_header(r, accept);
 	if (p->body)
 		http_req_header(r, "Content-Type: application/json");
-	if (u->version[0] && p->kind != UPSTREAM_INITIALIZE) {
+	if (u->version[0] && p->kind != UPSTREAM_INITIALIZE &&
+	    u->era != UP_ERA_MODERN) {
 		snprintf(
 		    line, sizeof(line), "MCP-Protocol-Version: %s", u->version);
 		http_req_header(r, line);
 	}
-	p->had_session = u->session != NULL;
-	if (u->session) {
+	add_xhdr(r, p->xhdr);
+	p->had_session = u->session != NULL && u->era != UP_ERA_MODERN;
+	p->gen = u->gen;
+	if (p->had_session) {
 		snprintf(line, sizeof(line), "Mcp-Session-Id: %s", u->session);
 		http_req_header(r, line);
 	}
@@ -291,6 +321,7 @@ up_post_start(struct post *p)
 	if ((u->reiniting || u->initializing) && !p->internal &&
 	    p->kind != UPSTREAM_INITIALIZE) {
 		p->waiting = 1; /* the session is not established yet */
+		arm_timers(p);  /* the deadline runs while it waits */
 		return;
 	}
 	p->waiting = 0;
@@ -344,10 +375,42 @@ up_get_start(struct post *p)
 	http_req_start(p->req);
 }
 
+/*
+ * The session a post's stream belonged to is gone (expired and being
+ * or been renewed): its Last-Event-ID means nothing on a new one. A
+ * tools/call may have run, so it fails; anything else is sent once
+ * more on the new session. 1 if handled.
+ */
+static int
+stale(struct post *p)
+{
+	struct upstream *u = p->up;
+	int call;
+
+	if (!p->had_session || p->gen == u->gen || p->is_getstream)
+		return 0;
+	call = p->body && rpc_parse(u->rpc, p->body, p->len) == 0 &&
+	    rpc_method_is(u->rpc, "tools/call");
+	if (call || p->retried) {
+		up_post_fail(p, RPC_UPSTREAM_ERROR,
+		    "hosted session expired while the request was in flight "
+		    "(not sent again: it may have run)");
+		return 1;
+	}
+	p->retried = 1;
+	sse_free(&p->sse);
+	if (u->reiniting)
+		p->waiting = 1;
+	else
+		up_post_start(p);
+	return 1;
+}
+
 static void
 on_resume_timer(void *arg)
 {
-	up_get_start(arg);
+	if (!stale(arg))
+		up_get_start(arg);
 }
 
 /* Resumes the post's stream with GET + Last-Event-ID after `retry`. */
@@ -386,6 +449,44 @@ answer(struct post *q)
 	return 0;
 }
 
+/* The response to a modern request q (on p); -1 if p is done with. */
+static int
+modern_one(struct post *p, struct post *q, const char *js, size_t len)
+{
+	struct upstream *u = q->up;
+	int64_t id = q->id;
+	size_t n = 0;
+	char *out;
+
+	switch (up_modern_answer(q, js, len, &out, &n)) {
+	case UPM_ROUND: /* q waits for the IDE, retries, or failed */
+		if (!q->dead && q->req) {
+			http_req_cancel(q->req);
+			q->req = NULL;
+		}
+		return q == p ? -1 : 0;
+	case UPM_LEGACY:
+		q->answered = 1;
+		up_post_free(q);
+		up_modern_legacy_init(u, id);
+		return q == p ? -1 : 0;
+	case UPM_DROP:
+		return 0;
+	case UPM_DONE:
+		return answer(q) && q == p ? -1 : 0;
+	default:
+		break;
+	}
+	if (rpc_parse(u->rpc, out, n) == 0)
+		u->cbs.on_message(u->arg, out, n, u->rpc);
+	free(out);
+	if (q->kind == UPSTREAM_INITIALIZE) {
+		u->initializing = 0;
+		up_release_held(u);
+	}
+	return answer(q) && q == p ? -1 : 0;
+}
+
 /* Handles one message; returns -1 if the post `p` was freed. */
 static int
 handle_one(struct post *p, const char *js, size_t len)
@@ -400,13 +501,24 @@ handle_one(struct post *p, const char *js, size_t len)
 		    rpc_reason(msg));
 		return 0;
 	}
+	if (p->listen)
+		return up_modern_listen_msg(p, js, len);
 	if (rpc_kind(msg) == RPC_RESPONSE &&
 	    rpc_span_int(js, rpc_id(msg), &id) == 0)
 		q = idmap_get(u->pending, id);
+	if (q == NULL && u->era == UP_ERA_PROBING &&
+	    rpc_kind(msg) == RPC_RESPONSE)
+		return 0; /* an id-less error to the probe (handled there) */
+	if (q == NULL && u->era == UP_ERA_MODERN) {
+		up_modern_message(p, js, len, msg);
+		return 0;
+	}
 	if (q == NULL) {
 		u->cbs.on_message(u->arg, js, len, msg);
 		return 0;
 	}
+	if (q->probe || q->mrtr)
+		return modern_one(p, q, js, len);
 	if (q->internal) {
 		up_internal_answer(u, js, msg);
 		return answer(q) && q == p ? -1 : 0;
@@ -581,7 +693,7 @@ error_done(struct post *p)
 {
 	char why[256];
 
-	if (up_legacy_fallback(p))
+	if (!p->probe && up_legacy_fallback(p))
 		return;
 	/* The server may have put a JSON-RPC error for us in the body. */
 	if (p->id >= 0 && buf_len(&p->json) > 0 &&
@@ -604,6 +716,8 @@ unanswered(struct post *p, const char *err)
 {
 	char why[384];
 
+	if (stale(p))
+		return;
 	if (p->sse && sse_last_id(p->sse)[0] &&
 	    p->resumes < BOUNDS_SSE_RESUME_TRIES) {
 		p->resumes++;
@@ -637,6 +751,10 @@ on_done(void *arg, const char *err)
 		up_getstream_done(p, err);
 		return;
 	}
+	if (p->listen) {
+		up_modern_listen_done(p, err);
+		return;
+	}
 	if (err == NULL && p->mode == MODE_ERROR) {
 		error_done(p);
 		return;
@@ -645,6 +763,9 @@ on_done(void *arg, const char *err)
 	    up_deliver(p, buf_data(&p->json), buf_len(&p->json)) == -1)
 		return;
 	if (p->id >= 0 && !p->answered) {
+		if (p->probe &&
+		    up_modern_probe_failed(p, err ? err : "no answer"))
+			return;
 		if (err == NULL && !p->in_get &&
 		    (p->status == 202 ||
 		        (p->up->legacy && p->status >= 200 && p->status < 300)))

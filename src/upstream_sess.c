@@ -45,6 +45,7 @@ up_release_held(struct upstream *u)
 				up_post_start(q);
 		}
 	}
+	up_modern_released(u);
 }
 
 void
@@ -115,6 +116,7 @@ up_capture_session(struct post *p, struct http_req *r)
 		}
 	free(u->session);
 	u->session = x_strdup(sid);
+	u->gen++;
 }
 
 /* 404 on a request that carried the session id: the session expired. */
@@ -182,6 +184,7 @@ up_start_reinit(struct upstream *u)
 	u->reiniting = 1;
 	free(u->session);
 	u->session = NULL;
+	u->gen++;
 	if (u->get)
 		up_post_free(u->get);
 	if (u->init_body == NULL ||
@@ -271,6 +274,7 @@ upstream_free(struct upstream **up)
 		return;
 	while (u->posts)
 		up_post_destroy(u->posts);
+	up_modern_free(u);
 	loop_timer_del(u->reaper);
 	http_req_cancel(u->del);
 	loop_timer_del(u->closed);
@@ -307,6 +311,8 @@ upstream_send(struct upstream *u, char *msg, size_t len, int64_t id,
 	}
 	if (kind != UPSTREAM_REQUEST && kind != UPSTREAM_INITIALIZE)
 		id = -1;
+	if (up_modern_send(u, msg, len, id, kind))
+		return;
 	p = up_post_new(u, msg, len, id, kind);
 	up_post_start(p);
 	/* A request waits for a stream that is between attempts: try now. */

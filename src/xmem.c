@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static void
-oom(size_t n)
+void
+x_oom(size_t n)
 {
 	char msg[96];
 	int len;
@@ -26,7 +26,7 @@ x_malloc(size_t n)
 	void *p;
 
 	if ((p = malloc(n ? n : 1)) == NULL)
-		oom(n);
+		x_oom(n);
 	return p;
 }
 
@@ -36,7 +36,7 @@ x_calloc(size_t nmemb, size_t size)
 	void *p;
 
 	if ((p = calloc(nmemb ? nmemb : 1, size ? size : 1)) == NULL)
-		oom(nmemb * size);
+		x_oom(nmemb * size);
 	return p;
 }
 
@@ -46,7 +46,7 @@ x_realloc(void *p, size_t n)
 	void *q;
 
 	if ((q = realloc(p, n ? n : 1)) == NULL)
-		oom(n);
+		x_oom(n);
 	return q;
 }
 
@@ -68,7 +68,7 @@ x_memdup(const void *p, size_t n)
 	char *s;
 
 	if (n == (size_t)-1)
-		oom(n);
+		x_oom(n);
 	s = x_malloc(n + 1);
 	if (n)
 		memcpy(s, p, n);
@@ -87,7 +87,7 @@ x_asprintf(const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom(0);
+		x_oom(0);
 	s = x_malloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);

@@ -20,6 +20,11 @@ char *x_strdup(const char *s);
 char *x_strndup(const char *s, size_t n);
 /* Like x_strndup but for bytes that may contain NUL; always terminated. */
 char *x_memdup(const void *p, size_t n);
+/*
+ * Logs one line ("out of memory (n bytes); aborting") on stderr and
+ * aborts: also for a library that reports its own allocation failure.
+ */
+void x_oom(size_t n) __attribute__((noreturn));
 char *x_asprintf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), nonnull(1)));
 

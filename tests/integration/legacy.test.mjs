@@ -64,7 +64,7 @@ const call = (h, name, args = {}, opts = {}) =>
 test('initialize falls back from the 405 POST to HTTP+SSE; tools are listed and called', { timeout: 15000 }, async (t) => {
   const h = await bridge(t, { args: ['--log-level', 'info'] });
   const st = await srv.control('state');
-  assert.equal(st.postsToSse, 1, 'the initialize was POSTed to the URL once first');
+  assert.equal(st.postsToSse, 2, 'the era probe (server/discover) and the initialize were POSTed to the URL first');
   assert.equal(st.initializes, 1);
   assert.equal(st.accepts[0], 'text/event-stream');
   assert.match(h.stderr(), /answered initialize with HTTP 405; trying the legacy HTTP\+SSE transport/);

@@ -12,6 +12,14 @@
 //   stdin and line-by-line reading of stdout.
 //
 // The bridge binary comes from env MCP_BRIDGE, default <repo>/build/src/mcp-bridge.
+//
+// Sweep mode (MCP_BRIDGE_SWEEP_DIR=DIR, for tests/secrets/sweep.mjs): every
+// bridge runs at log level debug (the tests still see only the lines of the
+// level they asked for), every bridge's and mcp-registryd's stderr is also
+// written to DIR/stderr/, /proc/PID/{cmdline,environ,limits} of each is
+// copied to DIR/proc/ while it runs, temporary directories (HOME, XDG
+// state/cache/runtime dirs, log files) are made under DIR/tmp/ and kept,
+// and each test IdP appends the secrets it issues to DIR/secrets/.
 
 import assert from 'node:assert/strict';
 import { spawn as spawnRaw, spawnSync } from 'node:child_process';
@@ -48,6 +56,121 @@ export const REGISTRYD = process.env.MCP_REGISTRYD
 export const PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
 
 const DEBUG = !!process.env.MCP_BRIDGE_TEST_DEBUG;
+
+// ------------------------------------------------------------ sweep mode
+
+export const SWEEP_DIR = process.env.MCP_BRIDGE_SWEEP_DIR ? path.resolve(process.env.MCP_BRIDGE_SWEEP_DIR) : null;
+if (SWEEP_DIR) {
+  for (const d of ['stderr', 'proc', 'tmp', 'secrets']) fs.mkdirSync(path.join(SWEEP_DIR, d), { recursive: true, mode: 0o700 });
+}
+let sweepSeq = 0;
+const LEVELS = ['error', 'warn', 'info', 'debug'];
+const LOG_LINE = /^mcp-bridge: (error|warn|info|debug): (.*?)( \[[\w./-]+:\d+\])?$/;
+
+/** A unique file name stem for one child in the sweep directory. */
+function sweepName(label) {
+  sweepSeq += 1;
+  return `${label}-${process.pid}-${sweepSeq}`;
+}
+
+/**
+ * Sweep mode: bridge `args`/`env` at log level debug. Returns
+ * { args, env, want } where `want` is the level the test asked for (the
+ * filter for what it sees), or null when nothing was changed.
+ */
+function sweepLevel(args, env) {
+  if (!SWEEP_DIR || args.includes('--log-file') || args.includes('--help') || args.includes('-h')) {
+    return { args, env, want: null };
+  }
+  const i = args.indexOf('--log-level');
+  if (i >= 0) {
+    if (!LEVELS.includes(args[i + 1])) return { args, env, want: null };
+    const a = [...args];
+    a[i + 1] = 'debug';
+    return { args: a, env, want: args[i + 1] };
+  }
+  if (args[0] === 'run') {
+    const want = env.MCP_BRIDGE_LOG_LEVEL ?? 'warn';
+    if (!LEVELS.includes(want)) return { args, env, want: null };
+    return { args, env: { ...env, MCP_BRIDGE_LOG_LEVEL: 'debug' }, want };
+  }
+  if (['login', 'logout', 'status'].includes(args[0])) {
+    return { args: [args[0], '--log-level', 'debug', ...args.slice(1)], env, want: 'warn' };
+  }
+  return { args, env, want: null };
+}
+
+/**
+ * A stderr filter for a child raised to debug: feed(chunk) keeps the
+ * lines of level `want` or more severe (without the debug-only
+ * " [file:line]" suffix), text() is what the test should see.
+ */
+function levelFilter(want) {
+  const max = LEVELS.indexOf(want);
+  let done = '';
+  let pending = '';
+  return {
+    feed(chunk) {
+      pending += chunk.toString();
+      const nl = pending.lastIndexOf('\n');
+      if (nl < 0) return;
+      for (const line of pending.slice(0, nl).split('\n')) {
+        const m = LOG_LINE.exec(line);
+        if (!m) done += `${line}\n`;
+        else if (LEVELS.indexOf(m[1]) <= max) done += `mcp-bridge: ${m[1]}: ${m[2]}\n`;
+      }
+      pending = pending.slice(nl + 1);
+    },
+    text() {
+      return done + pending;
+    },
+  };
+}
+
+/**
+ * Copies /proc/PID/{cmdline,environ,limits} of `pid` into DIR/proc/ (what
+ * is readable); limits only once the process is `age` ms old, when it has
+ * surely got past exec and the sanitizer start-up into main().
+ */
+function procSnapshot(pid, name, age) {
+  for (const f of age >= 1000 ? ['cmdline', 'environ', 'limits'] : ['cmdline', 'environ']) {
+    let data;
+    try {
+      data = fs.readFileSync(`/proc/${pid}/${f}`);
+    } catch (e) {
+      // A process that is not dumpable hides its environ from others: fine.
+      if (e.code === 'EACCES' && f === 'environ') data = Buffer.from('(unreadable: not dumpable)\n');
+      else continue;
+    }
+    fs.writeFileSync(path.join(SWEEP_DIR, 'proc', `${name}.${f}`), data);
+  }
+}
+
+/**
+ * Sweep mode: records `proc` (a bridge or mcp-registryd): its stdout
+ * (unless `stdout` is false) and stderr into DIR/stderr/, and
+ * /proc snapshots after 200 ms and then every 500 ms while it runs.
+ */
+export function sweepChild(proc, label, { stdout = true, stderr = true } = {}) {
+  if (!SWEEP_DIR || !proc || proc.pid === undefined) return;
+  const name = sweepName(label);
+  const file = path.join(SWEEP_DIR, 'stderr', `${name}.log`);
+  const tee = (d) => fs.appendFileSync(file, d);
+  if (stderr) proc.stderr?.on('data', tee);
+  if (stdout) proc.stdout?.on('data', tee);
+  const born = Date.now();
+  const snap = () => {
+    if (proc.exitCode === null && proc.signalCode === null) procSnapshot(proc.pid, name, Date.now() - born);
+  };
+  const first = setTimeout(snap, 200);
+  const every = setInterval(snap, 500);
+  first.unref();
+  every.unref();
+  proc.once('exit', () => {
+    clearTimeout(first);
+    clearInterval(every);
+  });
+}
 
 /** Throws a clear error when the bridge binary is missing. */
 export function requireBridge() {
@@ -107,7 +230,7 @@ export async function waitUntil(fn, ms = 3000, label = 'condition', step = 25) {
 }
 
 export function tmpDir(prefix = 'mcp-bridge-it-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(SWEEP_DIR ? path.join(SWEEP_DIR, 'tmp') : os.tmpdir(), prefix));
 }
 
 /** Splits a byte stream into lines; calls onLine(lineString) for each complete line. */
@@ -147,9 +270,13 @@ export function track(proc) {
   return proc;
 }
 
-/** child_process.spawn, tracked. */
+/** child_process.spawn, tracked (and, in sweep mode, recorded when it is a bridge or mcp-registryd). */
 export function spawn(cmd, args, opts) {
-  return track(spawnRaw(cmd, args, opts));
+  const proc = track(spawnRaw(cmd, args, opts));
+  if (SWEEP_DIR && (cmd === BRIDGE || cmd === REGISTRYD)) {
+    sweepChild(proc, path.basename(cmd), { stdout: !(cmd === BRIDGE && args?.[0] === 'run') });
+  }
+  return proc;
 }
 
 /** Spawns `cmd`, resolves with {proc, port} once it prints "READY <port>" on stdout. */
@@ -367,13 +494,24 @@ export function makeCert(dir) {
  * and the exit status of the bridge.
  */
 export class RecordingStdioTransport extends StdioClientTransport {
-  constructor(params) {
+  // initVersion: the protocolVersion put in the IDE's initialize (the SDK
+  // client always offers its latest, 2025-11-25; this plays an older IDE).
+  constructor(params, { want = null, initVersion = null } = {}) {
     super({ ...params, stderr: 'pipe' });
+    this.initVersion = initVersion;
     this.stdoutLines = [];
     this.stderrText = '';
     this.exitInfo = null;
+    const filter = want ? levelFilter(want) : null;
+    this.sweepFile = SWEEP_DIR ? path.join(SWEEP_DIR, 'stderr', `${sweepName('bridge-run')}.log`) : null;
     this.stderr.on('data', (d) => {
-      this.stderrText += d.toString();
+      if (this.sweepFile) fs.appendFileSync(this.sweepFile, d);
+      if (filter) {
+        filter.feed(d);
+        this.stderrText = filter.text();
+      } else {
+        this.stderrText += d.toString();
+      }
       if (DEBUG) process.stderr.write(`[bridge stderr] ${d}`);
     });
     this.exited = new Promise((resolve) => { this._resolveExit = resolve; });
@@ -383,6 +521,7 @@ export class RecordingStdioTransport extends StdioClientTransport {
     await super.start();
     const proc = track(this._process);
     this.proc = proc;
+    if (this.sweepFile) sweepChild(proc, 'bridge-run', { stdout: false, stderr: false });
     proc.stdout.on('data', lineSplitter((line) => {
       this.stdoutLines.push(line);
       if (DEBUG) process.stderr.write(`[bridge stdout] ${line.slice(0, 400)}\n`);
@@ -394,6 +533,9 @@ export class RecordingStdioTransport extends StdioClientTransport {
   }
 
   async send(message) {
+    if (message.method === 'initialize' && this.initVersion) {
+      message = { ...message, params: { ...message.params, protocolVersion: this.initVersion } };
+    }
     if (DEBUG) process.stderr.write(`[bridge stdin] ${JSON.stringify(message).slice(0, 400)}\n`);
     return super.send(message);
   }
@@ -441,11 +583,13 @@ export function isCompactJson(line) {
  */
 export async function connectBridge(options) {
   requireBridge();
+  const sw = sweepLevel(['run', ...(options.url ? ['--url', options.url] : []), ...(options.args ?? [])],
+    options.env ?? {});
   const transport = new RecordingStdioTransport({
     command: BRIDGE,
-    args: ['run', ...(options.url ? ['--url', options.url] : []), ...(options.args ?? [])],
-    env: baseEnv(options.env ?? {}),
-  });
+    args: sw.args,
+    env: baseEnv(sw.env),
+  }, { want: sw.want, initVersion: options.initVersion });
   const client = new Client(options.clientInfo ?? { name: 'integration-ide', version: '1.0.0' },
     { capabilities: options.capabilities ?? {} });
   for (const [schema, fn] of options.handlers ?? []) client.setRequestHandler(schema, fn);
@@ -523,7 +667,9 @@ export class RawBridge {
     this.messages = []; // parsed lines (undefined for a line that is not JSON)
     this.stderr = '';
     this._waiters = new Set();
-    this.proc = spawn(BRIDGE, args, { env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const sw = sweepLevel(args, env);
+    const filter = sw.want ? levelFilter(sw.want) : null;
+    this.proc = spawn(BRIDGE, sw.args, { env: baseEnv(sw.env), stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdin.on('error', () => {}); // EPIPE after the bridge exits
     this.spawnError = null;
     this.proc.on('error', (e) => { this.spawnError = e; });
@@ -540,7 +686,12 @@ export class RawBridge {
       for (const w of this._waiters) w();
     }));
     this.proc.stderr.on('data', (d) => {
-      this.stderr += d.toString();
+      if (filter) {
+        filter.feed(d);
+        this.stderr = filter.text();
+      } else {
+        this.stderr += d.toString();
+      }
       if (DEBUG) process.stderr.write(`[raw stderr] ${d}`);
     });
     this.exitInfo = null;
@@ -675,16 +826,19 @@ export function rawBridge(url, args = [], opts = {}) {
 export async function runBridge(args, { env = {}, timeout = 5000, stdin = '' } = {}) {
   requireBridge();
   const started = Date.now();
-  const proc = spawn(BRIDGE, args, { env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const sw = sweepLevel(args, env);
+  const filter = sw.want ? levelFilter(sw.want) : null;
+  const proc = spawn(BRIDGE, sw.args, { env: baseEnv(sw.env), stdio: ['pipe', 'pipe', 'pipe'] });
   proc.stdin.on('error', () => {});
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d) => { stdout += d; });
-  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stderr.on('data', (d) => { if (filter) filter.feed(d); else stderr += d; });
   proc.stdin.end(stdin);
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeout);
   const { code, signal } = await new Promise((resolve) => proc.once('close', (c, s) => resolve({ code: c, signal: s })));
   clearTimeout(timer);
+  if (filter) stderr = filter.text();
   return { code, signal, stdout, stderr, ms: Date.now() - started };
 }
 
@@ -744,12 +898,17 @@ export const TEST_IDP = path.join(NODE_DIR, 'test-idp.mjs');
 
 /**
  * Starts tests/node/test-idp.mjs (oidc-provider) with `args`.
- * Returns { issuer, resource, proc, stderr(), stats(), approve(code, account),
+ * With { secrets: true } (always in sweep mode) it logs what it issues: issued().
+ * Returns { issuer, resource, proc, stderr(), stats(), events(), issued(), approve(code, account),
  * deny(code), pending(), post(path, body), stop() }.
  */
-export async function startIdp(args = []) {
+export async function startIdp(args = [], { secrets = false } = {}) {
+  let secretsLog = null;
+  if (SWEEP_DIR) secretsLog = path.join(SWEEP_DIR, 'secrets', `${sweepName('idp')}.jsonl`);
+  else if (secrets) secretsLog = path.join(tmpDir('mcp-idp-secrets-'), 'issued.jsonl');
   const proc = spawn(process.execPath, [TEST_IDP, ...args, ...(DEBUG ? ['--verbose'] : [])],
-    { env: baseEnv(), cwd: NODE_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    { env: baseEnv(secretsLog ? { TEST_IDP_SECRETS_LOG: secretsLog } : {}), cwd: NODE_DIR,
+      stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d) => {
     err += d;
@@ -776,6 +935,13 @@ export async function startIdp(args = []) {
     stderr: () => err,
     post,
     stats: async () => (await fetch(`${ready.issuer}/__test/stats`)).json(),
+    events: async () => (await (await fetch(`${ready.issuer}/__test/events`)).json()).events,
+    /** Every secret issued so far, [{kind, value}] (needs `secrets` or sweep mode). */
+    issued: () => {
+      if (!secretsLog) throw new Error('startIdp: no secrets log (pass { secrets: true })');
+      if (!fs.existsSync(secretsLog)) return [];
+      return fs.readFileSync(secretsLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
     pending: async () => (await (await fetch(`${ready.issuer}/__test/pending`)).json()).codes,
     approve: (userCode, account = 'alice') => post('/__test/approve', { user_code: userCode, account }),
     deny: (userCode) => post('/__test/deny', { user_code: userCode }),

@@ -26,8 +26,8 @@ after(async () => {
   await Promise.all(servers.map((s) => s.stop().catch(() => {})));
 });
 
-async function idp(args = []) {
-  const i = await startIdp(['--interval', '1', ...args]);
+async function idp(args = [], opts = {}) {
+  const i = await startIdp(['--interval', '1', ...args], opts);
   idps.push(i);
   return i;
 }
@@ -435,4 +435,86 @@ test('logout in another terminal while an IDE session runs: the session falls ba
   await waitUntil(() => changed > 0 && messages.some((m) => /Not signed in/.test(m.data)), 10000, 'sign-in again');
   assert.deepEqual((await h.client.listTools(undefined, T)).tools.map((x) => x.name), [SIGNIN_TOOL]);
   assert.equal((await i.stats()).reuse_detected, 0);
+});
+
+/** Secret Service items (unlocked + locked) of the bridge's `profile`, asked over D-Bus directly. */
+function keyringItems(profile) {
+  const r = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets',
+    '--object-path', '/org/freedesktop/secrets', '--method', 'org.freedesktop.Secret.Service.SearchItems',
+    `{'profile': '${profile}'}`], { encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 0, `gdbus SearchItems: ${r.stderr}`);
+  return r.stdout.match(/\/org\/freedesktop\/secrets\/collection\/[\w/]+/g) ?? [];
+}
+
+/** What the store holds for `env`'s profile: token files, or keyring items. */
+function storeContents(env) {
+  if (STORE === 'keyring') return keyringItems(env.MCP_BRIDGE_PROFILE);
+  const dir = path.join(env.XDG_STATE_HOME, 'mcp-bridge');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith('tokens-')) : [];
+}
+
+test('8 IDE sessions refreshing while logout runs: no invalid_grant or reuse, nothing stored after, all ask to sign in', { timeout: 90000 }, async (t) => {
+  // Lifetime 62 s: every access token is due 2 s after it was issued, so
+  // the sessions refresh all the time.
+  const i = await idp(['--at-ttl', '62'], { secrets: true });
+  const env = userEnv(i);
+  assert.equal((await login(env, i)).code, 0);
+  assert.equal(storeContents(env).length, 1, 'one stored item after login');
+  const hosted = await hostedFor(i, { authAudience: i.resource });
+  const seen = Array.from({ length: 8 }, () => ({ messages: [], changed: 0 }));
+  const sessions = await Promise.all(seen.map((v) => connectBridge({
+    url: hosted.url, env,
+    notificationHandlers: [
+      [types.LoggingMessageNotificationSchema, (n) => { v.messages.push(n.params); }],
+      [types.ToolListChangedNotificationSchema, () => { v.changed++; }],
+    ],
+  })));
+  for (const s of sessions) closeAndCheck(t, s);
+  await Promise.all(sessions.map(async (s, k) =>
+    assert.equal(resultText(await s.client.callTool({ name: 'echo', arguments: { text: `a${k}` } }, undefined, T)), `a${k}`)));
+  await waitUntil(async () => (await i.stats()).refresh_success >= 3, 20000, 'three rounds of refreshes');
+  // A slow revocation (3 s) keeps the logout in the middle of the refreshes:
+  // access tokens fall due while it runs, in the sessions and in the logout.
+  assert.equal((await i.post('/__test/fail', { endpoint: 'revocation', mode: 'slow', count: 1 })).status, 200);
+  const out = await runBridge(['logout'], { env, timeout: 20000 });
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stderr, /refresh token revoked, stored tokens deleted/);
+  assert.equal(sanitizerReport(out.stderr), null);
+  const revokedAt = Date.now();
+  assert.deepEqual(storeContents(env), [], 'nothing stored right after logout');
+  // Every session finds the sign-in gone at its next refresh (2 s), says so
+  // and starts a new sign-in; none writes tokens back.
+  await waitUntil(() => seen.every((v) => v.changed > 0 && v.messages.some((m) => /Not signed in/.test(m.data))),
+    15000, 'every session asks to sign in again');
+  await sleep(2500); // another refresh period: a late write would show now
+  assert.deepEqual(storeContents(env), [], 'nothing stored after the sessions noticed');
+  assert.equal((await runBridge(['status'], { env })).code, 1, 'not signed in');
+  for (const s of sessions) {
+    assert.deepEqual((await s.client.listTools(undefined, T)).tools.map((x) => x.name), [SIGNIN_TOOL]);
+    const e = await s.client.callTool({ name: 'echo', arguments: { text: 'x' } }, undefined, T).catch((x) => x);
+    assert.match(String(e.message ?? e), /not signed in|sign in/i);
+  }
+  const st = await i.stats();
+  const ev = await i.events();
+  const bad = ev.filter((e) => e.grant === 'refresh_token' && e.status !== 200);
+  assert.deepEqual(bad, [], 'no refresh failed (no invalid_grant, no reuse)');
+  assert.equal(st.invalid_grant, 0);
+  assert.equal(st.reuse_detected, 0, 'no refresh token was used twice');
+  assert.equal(st.revocations, 1, 'one revocation');
+  const rev = ev.find((e) => e.ep === 'revocation');
+  const during = ev.filter((e) => e.grant === 'refresh_token' && e.at >= rev.started);
+  assert.deepEqual(during, [], 'no refresh while the logout revoked, nor after it');
+  // The IdP logs when its response is flushed, which may be a little after
+  // the logout process read it (two processes, one loaded machine).
+  assert.ok(rev.at <= revokedAt + 1000, `revocation logged ${rev.at - revokedAt} ms after logout returned`);
+  assert.ok(st.device_auth >= 2, `the sessions started a new sign-in (device flows: ${st.device_auth})`);
+  assert.ok(st.refresh_success >= 3, `refreshes: ${st.refresh_success}`);
+  // No refresh token the IdP ever issued for this sign-in still works.
+  const rts = i.issued().filter((x) => x.kind === 'refresh_token').map((x) => x.value);
+  assert.equal(rts.length, st.refresh_success + 1, 'one refresh token per grant');
+  for (const rt of rts) {
+    const res = await fetch(`${i.issuer}/token`, { method: 'POST',
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt, client_id: 'mcp-bridge' }) });
+    assert.equal((await res.json()).error, 'invalid_grant', 'an issued refresh token still works after logout');
+  }
 });

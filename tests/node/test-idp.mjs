@@ -9,13 +9,15 @@
 //   - JWT access tokens (at+jwt, ES256) for the resource(s) given,
 //   - RFC 8628 `interval` and optional `slow_down`, which oidc-provider lacks,
 //   - test-only endpoints under /__test/ (approve, deny, pending, stats,
-//     fault injection),
+//     grant events, fault injection),
+//   - with TEST_IDP_SECRETS_LOG=FILE, every issued secret appended to FILE,
 //   - discovery shapes for the bridge's negative tests.
 //
 // Stdout carries exactly one JSON line (the ready line). Everything else goes
 // to stderr, and request logs only with --verbose. See test-idp.md.
 
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import querystring from 'node:querystring';
 
@@ -176,6 +178,41 @@ function freshStats() {
   };
 }
 let stats = freshStats();
+
+// Grant events (token and revocation endpoints, in order): for tests that
+// must say which request failed and why. Never holds a token value.
+const EVENTS_MAX = 2000;
+let events = [];
+function addEvent(e) {
+  events.push({ at: Date.now(), ...e });
+  if (events.length > EVENTS_MAX) events = events.slice(-EVENTS_MAX);
+}
+
+// TEST_IDP_SECRETS_LOG=FILE: every secret this IdP issues (access, refresh
+// and ID tokens, device codes, user codes) is appended to FILE, one JSON
+// line {kind, value} each, for the secret-hygiene sweep (tests/secrets/).
+const SECRETS_LOG = process.env.TEST_IDP_SECRETS_LOG || '';
+const SECRET_KINDS = ['access_token', 'refresh_token', 'id_token', 'device_code', 'user_code'];
+function logSecrets(raw) {
+  let body;
+  try { body = JSON.parse(raw); } catch { return; }
+  if (!body || typeof body !== 'object') return;
+  const lines = SECRET_KINDS.filter((k) => typeof body[k] === 'string' && body[k])
+    .map((k) => `${JSON.stringify({ kind: k, value: body[k] })}\n`).join('');
+  if (lines) fs.appendFileSync(SECRETS_LOG, lines, { mode: 0o600 });
+}
+/** Captures the body of `res` and logs the secrets in it once it is sent. */
+function captureSecrets(res) {
+  const chunks = [];
+  const keep = (c, enc) => {
+    if (c) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c, typeof enc === 'string' ? enc : 'utf8'));
+  };
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  res.write = (c, ...rest) => { keep(c, rest[0]); return write(c, ...rest); };
+  res.end = (c, ...rest) => { if (typeof c !== 'function') keep(c, rest[0]); return end(c, ...rest); };
+  res.once('finish', () => logSecrets(Buffer.concat(chunks).toString('utf8')));
+}
 
 /** device-code hash -> { userCode, polls, interval, lastPoll, state, expiresAt } */
 const deviceCodes = new Map();
@@ -461,8 +498,11 @@ async function handleTest(req, res, path) {
     }
     case 'GET /__test/stats':
       return sendJson(res, 200, stats);
+    case 'GET /__test/events':
+      return sendJson(res, 200, { events });
     case 'POST /__test/reset-stats':
       stats = freshStats();
+      events = [];
       return sendJson(res, 200, { reset: true });
     case 'POST /__test/fail': {
       const ep = body.endpoint;
@@ -499,6 +539,10 @@ function logLine(req, res, path, ep) {
   } else if (ep === 'revocation' && res.statusCode === 200) {
     stats.revocations += 1;
   }
+  if (ep === 'token' || ep === 'revocation') {
+    addEvent({ started: info.started, ep, grant: (info.grantType || '').replace(/^urn:ietf:params:oauth:grant-type:/, ''),
+      status: res.statusCode, error: info.error, detail: info.detail, injected: info.injected });
+  }
   if (!VERBOSE) return;
   const parts = [`test-idp: ${req.method} ${path}`];
   if (info.grantType) parts.push(`grant_type=${info.grantType.replace(/^urn:ietf:params:oauth:grant-type:/, '')}`);
@@ -516,8 +560,9 @@ server.on('request', async (req, res) => {
     if (path.startsWith('/__test/')) return await handleTest(req, res, path);
 
     const ep = endpointOf(path);
-    req.idpInfo = {};
+    req.idpInfo = { started: Date.now() };
     if (ep && ep !== 'discovery') res.on('finish', () => logLine(req, res, path, ep));
+    if (SECRETS_LOG && (ep === 'token' || ep === 'device')) captureSecrets(res);
 
     const f = ep && failures[ep];
     if (f && f.count > 0) {

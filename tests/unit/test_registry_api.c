@@ -366,6 +366,11 @@ Test(regd_api, updated_since)
 	    "knowledge@1.0.0,presto@2.3.0,presto@2.2.0");
 	expect_problem(&bob, NULL, "/v0.1/servers", "updated_since=yesterday",
 	    400, "updated_since");
+	/* Signs and blanks are not digits (sscanf's %2d took "-1" and " 1"). */
+	expect_problem(&bob, NULL, "/v0.1/servers",
+	    "updated_since=2021-01-01T-1:-1:-1Z", 400, "updated_since");
+	expect_problem(&bob, NULL, "/v0.1/servers",
+	    "updated_since=2021-1-01T00:00:00Z", 400, "updated_since");
 }
 
 /* -- one server --------------------------------------------------------- */
