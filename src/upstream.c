@@ -318,6 +318,10 @@ up_post_start(struct post *p)
 {
 	struct upstream *u = p->up;
 
+	/* The session was lost and not renewed yet: renew it first. */
+	if (u->lost && !u->reiniting && !p->internal &&
+	    p->kind != UPSTREAM_INITIALIZE && !u->legacy)
+		up_start_reinit(u);
 	if ((u->reiniting || u->initializing) && !p->internal &&
 	    p->kind != UPSTREAM_INITIALIZE) {
 		p->waiting = 1; /* the session is not established yet */

@@ -93,6 +93,7 @@ struct upstream {
 	int64_t next_id;                  /* last id handed out */
 	char *session;                    /* Mcp-Session-Id, or NULL */
 	unsigned gen;                     /* bumped when the session changes */
+	int lost;                         /* a re-initialize failed: retry */
 	char version[32];                 /* negotiated revision, or "" */
 	char *init_body;                  /* the IDE's initialize request */
 	size_t init_len;                  /* its length */

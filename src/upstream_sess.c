@@ -22,6 +22,7 @@ void
 up_reinit_failed(struct upstream *u, const char *why)
 {
 	u->reiniting = 0;
+	u->lost = 1; /* the next request tries again */
 	log_warn("re-initializing the hosted session failed: %s", why);
 	for (struct post *q = u->posts, *n; q != NULL; q = n) {
 		n = q->next;
@@ -117,6 +118,7 @@ up_capture_session(struct post *p, struct http_req *r)
 	free(u->session);
 	u->session = x_strdup(sid);
 	u->gen++;
+	u->lost = 0;
 }
 
 /* 404 on a request that carried the session id: the session expired. */

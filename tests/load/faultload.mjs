@@ -24,7 +24,8 @@
 //
 // --reinit-delay MS: how slowly the hosted server answers the bridge's
 // re-initialize after a session expiry in the round-2 "slow" phase (default
-// 2500, within the deadline).
+// 8000: longer than the deadline, so requests held for the re-initialize
+// must still be answered within it).
 //
 // The bridge: env MCP_BRIDGE_PLAIN (a build without sanitizers: RSS is
 // meaningful), else MCP_BRIDGE, else build/src/mcp-bridge. mcp-registryd:
@@ -41,7 +42,7 @@ const REPO = path.resolve(HERE, '../..');
 // ------------------------------------------------------------ options
 
 function parseArgs(argv) {
-  const o = { total: 10000, concurrency: 32, seed: 1, reinitDelay: 2500 };
+  const o = { total: 10000, concurrency: 32, seed: 1, reinitDelay: 8000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const key = { '--total': 'total', '--concurrency': 'concurrency', '--seed': 'seed',
