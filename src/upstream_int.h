@@ -66,7 +66,6 @@ struct post {
 	int64_t wire;      /* id of the current round on the wire, or -1 */
 	int probe;         /* the server/discover probe */
 	int listen;        /* a subscriptions/listen stream */
-	int acked;         /* listen: acknowledged by the server */
 	struct mrtr *mrtr; /* a forwarded request's state, or NULL */
 };
 

@@ -82,8 +82,6 @@ up_start_listen(struct upstream *u)
 	p->internal = 1;
 	p->listen = 1;
 	/* The old stream is closed once the new one is acknowledged. */
-	if (m->listen)
-		m->listen->listen = 2;
 	m->listen = p;
 	up_post_start(p);
 }
@@ -121,7 +119,6 @@ acknowledged(struct post *p, json_t *j)
 	json_t *honoured =
 	    json_object_get(json_object_get(j, "params"), "notifications");
 
-	p->acked = 1;
 	if (u->mod->listen != p) { /* a newer stream replaces this one */
 		up_post_free(p);
 		return -1;
